@@ -1,0 +1,34 @@
+using System.Text.Json;
+using FlowLedger.Api.Ledger;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace FlowLedger.Api.Hosting;
+
+/// <summary>
+/// Turns what a client got wrong into a 4xx problem, whichever layer noticed it; anything else is
+/// our fault and answers a 500 that shows no stack trace or SQL.
+/// </summary>
+public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
+    {
+        var (status, detail) = exception switch
+        {
+            MalformedRequestException malformed => (StatusCodes.Status400BadRequest, malformed.Message),
+            JsonException => (StatusCodes.Status400BadRequest, "The body is not valid JSON."),
+            BadHttpRequestException bad => (bad.StatusCode, bad.Message),
+            _ => (StatusCodes.Status500InternalServerError, "The server failed to answer; the error is logged."),
+        };
+        if (status >= 500)
+        {
+            logger.LogError(exception, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
+        }
+        context.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            Exception = exception,
+            ProblemDetails = { Status = status, Detail = detail },
+        });
+    }
+}

@@ -1,0 +1,261 @@
+using System.Security.Cryptography;
+using System.Text;
+using FlowLedger.Domain;
+using FlowLedger.Projections;
+using JasperFx.Events;
+using Marten;
+using JasperFx;
+using NodaTime;
+using Npgsql;
+
+namespace FlowLedger.Api.Ledger;
+
+/// <summary>One event a client asked to record, with what the client said about it.</summary>
+/// <param name="DealId">The deal stream, or null for a <see cref="CompanyRegistered"/>.</param>
+/// <param name="ExpectedVersion">The deal's version the client last saw, for optimistic concurrency.</param>
+/// <param name="Idempotency">The client's key and a hash of what it sent under that key.</param>
+public sealed record PendingEntry(string? DealId, ILedgerEvent Event, long? ExpectedVersion = null, IdempotencyClaim? Idempotency = null);
+
+public sealed record IdempotencyClaim(string Key, string RequestHash)
+{
+    public static IdempotencyClaim For(string key, params string[] request) =>
+        new(key, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', request)))));
+}
+
+/// <summary>What the client is told about a recorded event (SPEC §9).</summary>
+public sealed record Acknowledgement(Guid EventId, long Sequence, string? DealId, string? CompanyId, long Version, Instant RecordedAt);
+
+/// <summary>An idempotency key and the events recorded under it; stored in the same transaction as the events.</summary>
+public sealed record IdempotencyRecord(string Id, string RequestHash, Guid EventId);
+
+public abstract record RecordOutcome
+{
+    public sealed record Recorded(IReadOnlyList<Acknowledgement> Acknowledgements) : RecordOutcome;
+
+    /// <summary>Entries refused, by their index in the request; nothing was written.</summary>
+    public sealed record Refused(IReadOnlyList<(int Index, RuleBreak Break)> Breaks) : RecordOutcome;
+}
+
+/// <summary>
+/// The one write path of the ledger: every endpoint and the importer record through it. It decides
+/// all entries against the store as it is, appends them in one transaction, and retries the whole
+/// decision when another writer got there first — so concurrent writers can never together break
+/// a rule that each one checked alone.
+/// </summary>
+public sealed class LedgerRecorder(IDocumentStore store, IClock clock, ILogger<LedgerRecorder> logger)
+{
+    private const int MaxAttempts = 8;
+
+    public async Task<RecordOutcome> RecordAsync(IReadOnlyList<PendingEntry> entries, string recordedBy, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var session = store.LightweightSession();
+            session.LastModifiedBy = recordedBy;
+            try
+            {
+                var decision = await DecideAsync(session, entries, ct);
+                if (decision.Breaks.Count > 0)
+                {
+                    return new RecordOutcome.Refused(decision.Breaks);
+                }
+                var appended = Append(session, entries, decision);
+                await session.SaveChangesAsync(ct);
+                return new RecordOutcome.Recorded(await AcknowledgeAsync(session, entries, decision, appended, ct));
+            }
+            catch (Exception ex) when (IsWriteConflict(ex) && attempt < MaxAttempts)
+            {
+                // Someone else wrote to the same streams or used the same idempotency key since we read:
+                // decide again against what is there now.
+                logger.LogDebug(ex, "Write conflict on attempt {Attempt}; deciding again", attempt);
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10 * attempt)), ct);
+            }
+        }
+    }
+
+    private sealed class Decision
+    {
+        public List<(int Index, RuleBreak Break)> Breaks { get; } = new();
+        public Dictionary<int, Guid> Replayed { get; } = new();
+        public Dictionary<string, DealStream> Deals { get; } = new(StringComparer.Ordinal);
+    }
+
+    private sealed record DealStream(long Version, List<RecordedEntry> History);
+
+    private async Task<Decision> DecideAsync(IDocumentSession session, IReadOnlyList<PendingEntry> entries, CancellationToken ct)
+    {
+        var decision = new Decision();
+        var claims = await LoadIdempotencyRecordsAsync(session, entries, ct);
+        // Grows as the request registers companies, so later entries may name them.
+        var companies = await LoadCompaniesAsync(session, entries, ct);
+        var now = clock.GetCurrentInstant();
+
+        for (var index = 0; index < entries.Count; index++)
+        {
+            var entry = entries[index];
+            if (entry.Idempotency is { } claim && claims.TryGetValue(claim.Key, out var existing))
+            {
+                if (existing.RequestHash == claim.RequestHash)
+                {
+                    decision.Replayed[index] = existing.EventId;
+                }
+                else
+                {
+                    decision.Breaks.Add((index, new RuleBreak(Refusal.Conflict,
+                        $"Idempotency key '{claim.Key}' was already used for a different request.")));
+                }
+                continue;
+            }
+            if (entry.Idempotency is { } repeated && entries.Take(index).Any(e => e.Idempotency?.Key == repeated.Key))
+            {
+                decision.Breaks.Add((index, RuleBreak.Malformed($"Idempotency key '{repeated.Key}' appears twice in one request.")));
+                continue;
+            }
+
+            var breaks = EventRules.Check(entry.Event).ToList();
+            breaks.AddRange(EventRules.PartiesOf(entry.Event)
+                .Where(party => entry.Event is not CompanyRegistered && !companies.Contains(party))
+                .Select(party => RuleBreak.Broken($"Unknown company '{party}': register it first (POST /api/companies).")));
+            if (breaks.Count == 0)
+            {
+                breaks.AddRange(entry.Event is CompanyRegistered registration
+                    ? CheckRegistration(registration, companies)
+                    : await CheckDealEventAsync(session, decision, entry, index, now, ct));
+            }
+            decision.Breaks.AddRange(breaks.Select(b => (index, b)));
+        }
+        return decision;
+    }
+
+    private static IEnumerable<RuleBreak> CheckRegistration(CompanyRegistered registration, HashSet<string> companies)
+    {
+        if (!companies.Add(registration.CompanyId))
+        {
+            yield return new RuleBreak(Refusal.Conflict, $"Company '{registration.CompanyId}' is already registered.");
+        }
+    }
+
+    private static async Task<IEnumerable<RuleBreak>> CheckDealEventAsync(
+        IDocumentSession session, Decision decision, PendingEntry entry, int index, Instant now, CancellationToken ct)
+    {
+        if (!EventRules.IsSlug(entry.DealId))
+        {
+            return [RuleBreak.Malformed($"dealId '{entry.DealId}' must match [a-z0-9-]{{1,64}}.")];
+        }
+        var deal = await LoadDealAsync(session, decision, entry.DealId!, ct);
+        var pendingInDeal = deal.History.Count(e => e.Sequence > long.MaxValue / 2);
+        var currentVersion = deal.Version + pendingInDeal;
+        if (entry.ExpectedVersion is { } expected && expected != currentVersion)
+        {
+            return [new RuleBreak(Refusal.Conflict,
+                $"Deal '{entry.DealId}' is at version {currentVersion}, not the expected {expected}: read it again and retry.")];
+        }
+
+        // Not yet stored: it sorts after every recorded event of its day, in request order.
+        var candidate = new RecordedEntry(Guid.NewGuid(), long.MaxValue / 2 + index, now, entry.Event);
+        var breaks = DealDecision.Check(deal.History, candidate);
+        if (breaks.Count == 0)
+        {
+            deal.History.Add(candidate);
+        }
+        return breaks;
+    }
+
+    private static async Task<DealStream> LoadDealAsync(IDocumentSession session, Decision decision, string dealId, CancellationToken ct)
+    {
+        if (decision.Deals.TryGetValue(dealId, out var loaded))
+        {
+            return loaded;
+        }
+        var events = await session.Events.FetchStreamAsync(dealId, token: ct);
+        var history = events.Select(ToRecordedEntry).ToList();
+        var stream = new DealStream(events.Count == 0 ? 0 : events[^1].Version, history);
+        decision.Deals[dealId] = stream;
+        return stream;
+    }
+
+    public static RecordedEntry ToRecordedEntry(IEvent e) =>
+        new(e.Id, e.Sequence, Instant.FromDateTimeOffset(e.Timestamp), (ILedgerEvent)e.Data);
+
+    private static async Task<Dictionary<string, IdempotencyRecord>> LoadIdempotencyRecordsAsync(
+        IDocumentSession session, IReadOnlyList<PendingEntry> entries, CancellationToken ct)
+    {
+        var keys = entries.Select(e => e.Idempotency?.Key).OfType<string>().Distinct().ToArray();
+        if (keys.Length == 0)
+        {
+            return new Dictionary<string, IdempotencyRecord>();
+        }
+        var records = await session.LoadManyAsync<IdempotencyRecord>(ct, keys);
+        return records.ToDictionary(r => r.Id, StringComparer.Ordinal);
+    }
+
+    private static async Task<HashSet<string>> LoadCompaniesAsync(IDocumentSession session, IReadOnlyList<PendingEntry> entries, CancellationToken ct)
+    {
+        var named = entries.SelectMany(e => EventRules.PartiesOf(e.Event)).Distinct().Select(CompanyProfile.StreamKeyOf).ToArray();
+        var profiles = await session.LoadManyAsync<CompanyProfile>(ct, named);
+        return profiles.Select(p => p.CompanyId).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>Queues the decided entries, one stream action per stream in request order, with the recorded time.</summary>
+    private Dictionary<int, IEvent> Append(IDocumentSession session, IReadOnlyList<PendingEntry> entries, Decision decision)
+    {
+        var recordedAt = clock.GetCurrentInstant();
+        // PostgreSQL keeps microseconds: truncate so the instant we answer is the instant we store.
+        var timestamp = recordedAt.Minus(Duration.FromTicks(recordedAt.ToUnixTimeTicks() % 10)).ToDateTimeOffset();
+        var appended = new Dictionary<int, IEvent>();
+
+        foreach (var group in Enumerable.Range(0, entries.Count)
+                     .Where(i => !decision.Replayed.ContainsKey(i))
+                     .GroupBy(i => StreamKeyOf(entries[i])))
+        {
+            var events = group.Select(i => (object)entries[i].Event).ToArray();
+            var isNew = entries[group.First()].DealId is not { } dealId || decision.Deals[dealId].Version == 0;
+            var action = isNew
+                ? session.Events.StartStream(group.Key, events)
+                : session.Events.Append(group.Key, decision.Deals[entries[group.First()].DealId!].Version + events.Length, events);
+            foreach (var (index, e) in group.Zip(action.Events))
+            {
+                e.Timestamp = timestamp;
+                appended[index] = e;
+                if (entries[index].Idempotency is { } claim)
+                {
+                    session.Insert(new IdempotencyRecord(claim.Key, claim.RequestHash, e.Id));
+                }
+            }
+        }
+        return appended;
+    }
+
+    private static string StreamKeyOf(PendingEntry entry) => entry.Event is CompanyRegistered c
+        ? CompanyProfile.StreamKeyOf(c.CompanyId)
+        : entry.DealId!;
+
+    private static async Task<IReadOnlyList<Acknowledgement>> AcknowledgeAsync(
+        IDocumentSession session, IReadOnlyList<PendingEntry> entries, Decision decision, Dictionary<int, IEvent> appended, CancellationToken ct)
+    {
+        var acknowledgements = new List<Acknowledgement>(entries.Count);
+        for (var index = 0; index < entries.Count; index++)
+        {
+            var e = appended.TryGetValue(index, out var fresh)
+                ? fresh
+                : await session.Events.LoadAsync(decision.Replayed[index], ct)
+                  ?? throw new InvalidOperationException($"Idempotency record points at missing event {decision.Replayed[index]}.");
+            acknowledgements.Add(Acknowledge(e));
+        }
+        return acknowledgements;
+    }
+
+    public static Acknowledgement Acknowledge(IEvent e) => new(
+        e.Id, e.Sequence,
+        DealId: e.Data is IDealEvent ? e.StreamKey : null,
+        CompanyId: (e.Data as CompanyRegistered)?.CompanyId,
+        e.Version, Instant.FromDateTimeOffset(e.Timestamp));
+
+    private static bool IsWriteConflict(Exception ex) => ex switch
+    {
+        ConcurrencyException or ExistingStreamIdCollisionException or DocumentAlreadyExistsException => true,
+        PostgresException { SqlState: PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.SerializationFailure } => true,
+        _ when ex.InnerException is not null => IsWriteConflict(ex.InnerException),
+        _ => false,
+    };
+}

@@ -1,0 +1,45 @@
+using FlowLedger.Api.Hosting;
+using FlowLedger.Domain;
+using FlowLedger.Projections;
+using JasperFx;
+using JasperFx.Events;
+using JasperFx.Events.Projections;
+using Marten;
+using Weasel.Core;
+using Wolverine.Marten;
+
+namespace FlowLedger.Api.Ledger;
+
+/// <summary>The event store: one Marten stream per deal, one per company, events stored as the API shows them.</summary>
+public static class LedgerStore
+{
+    public const string Schema = "flowledger";
+
+    public static IServiceCollection AddLedgerStore(this IServiceCollection services)
+    {
+        services.AddSingleton<DatabaseLocator>();
+        services.AddMarten(sp =>
+            {
+                var options = new StoreOptions();
+                options.Connection(sp.GetRequiredService<DatabaseLocator>().ConnectionString);
+                options.DatabaseSchemaName = Schema;
+                options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+                options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, LedgerJson.ApplyConventions);
+
+                options.Events.StreamIdentity = StreamIdentity.AsString;
+                options.Events.MetadataConfig.UserNameEnabled = true;
+                foreach (var (name, type) in EventCatalog.Types)
+                {
+                    options.Events.MapEventType(type, name);
+                }
+
+                options.Projections.Add<CompanyProfileProjection>(ProjectionLifecycle.Inline);
+                options.Schema.For<IdempotencyRecord>();
+                return options;
+            })
+            .UseLightweightSessions()
+            .IntegrateWithWolverine();
+        services.AddSingleton<LedgerRecorder>();
+        return services;
+    }
+}

@@ -1,0 +1,33 @@
+using System.Text;
+
+namespace FlowLedger.Api.Ledger;
+
+/// <summary>What a write request carries besides its body: who sends it and under which idempotency key.</summary>
+public static class RequestContext
+{
+    public const string IdempotencyHeader = "Idempotency-Key";
+
+    /// <summary>Stored with every event as recordedBy. Until API keys exist (SPEC §10) the open server records "anonymous".</summary>
+    public static string RecordedBy(HttpContext context) => context.User.Identity?.Name ?? "anonymous";
+
+    public static async Task<string> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+    {
+        using var reader = new StreamReader(request.Body, Encoding.UTF8, detectEncodingFromByteOrderMarks: false);
+        return await reader.ReadToEndAsync(ct);
+    }
+
+    /// <summary>The same key with the same method, path and body is the same request; anything else under that key is a conflict.</summary>
+    public static IdempotencyClaim? IdempotencyOf(HttpRequest request, string body)
+    {
+        var key = request.Headers[IdempotencyHeader].ToString();
+        if (string.IsNullOrEmpty(key))
+        {
+            return null;
+        }
+        if (key.Length > 200)
+        {
+            throw new MalformedRequestException($"{IdempotencyHeader} is longer than 200 characters.");
+        }
+        return IdempotencyClaim.For(key, request.Method, request.Path, body);
+    }
+}

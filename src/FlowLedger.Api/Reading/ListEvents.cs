@@ -1,0 +1,75 @@
+using System.Text.Json;
+using FlowLedger.Api.Ledger;
+using FlowLedger.Domain;
+using FlowLedger.Projections;
+using Marten;
+using NodaTime;
+using Npgsql;
+using Wolverine.Http;
+
+namespace FlowLedger.Api.Reading;
+
+/// <summary>GET /api/events — the recorded events in sequence order, as they were recorded.</summary>
+public static class ListEventsEndpoint
+{
+    public sealed record RecordedEventView(
+        Guid EventId, long Sequence, string Type, string? DealId, LocalDate EffectiveOn, Instant RecordedAt, string? RecordedBy,
+        long Version, JsonElement Data);
+
+    /// <summary>
+    /// The fields in which events name companies (see <see cref="EventRules.PartiesOf"/>). Stored event
+    /// bodies use the wire's camelCase names, so a company filter can look into them directly.
+    /// </summary>
+    public static readonly IReadOnlyList<string> PartyFields =
+        ["companyId", "investor", "investee", "issuer", "holder", "buyer", "seller", "vendor", "payer", "payee", "lender", "borrower", "company"];
+
+    private const int MaxLimit = 1000;
+
+    [WolverineGet("/api/events", OperationId = "ListEvents")]
+    public static async Task<IResult> Get(
+        string? dealId, string? companyId, long? afterSequence, int? limit, IDocumentStore store, CancellationToken ct)
+    {
+        var take = limit ?? 100;
+        if (take is < 1 or > MaxLimit)
+        {
+            return Problems.Malformed($"limit must be between 1 and {MaxLimit}.");
+        }
+        var schema = store.Options.Events.DatabaseSchemaName;
+        var companyFilter = string.Join(" or ", PartyFields.Select(f => $"data->>'{f}' = @company"));
+        var sql = $"""
+            select seq_id, id, type, stream_id, data, timestamp, user_name, version
+            from {schema}.mt_events
+            where seq_id > @after
+              and (@deal::text is null or stream_id = @deal)
+              and (@company::text is null or {companyFilter})
+            order by seq_id
+            limit @limit
+            """;
+
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue("after", afterSequence ?? 0L);
+        command.Parameters.Add(new NpgsqlParameter("deal", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)dealId ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("company", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)companyId ?? DBNull.Value });
+        command.Parameters.AddWithValue("limit", take);
+
+        var events = new List<RecordedEventView>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var type = reader.GetString(2);
+            var streamKey = reader.GetString(3);
+            using var data = JsonDocument.Parse(reader.GetString(4));
+            events.Add(new RecordedEventView(
+                reader.GetGuid(1), reader.GetInt64(0), type,
+                DealId: type == nameof(CompanyRegistered) ? null : streamKey,
+                EffectiveOn: TimeQuery.ParseDate("effectiveOn", data.RootElement.GetProperty("effectiveOn").GetString()!),
+                RecordedAt: Instant.FromDateTimeOffset(reader.GetFieldValue<DateTimeOffset>(5)),
+                RecordedBy: reader.IsDBNull(6) ? null : reader.GetString(6),
+                Version: reader.GetInt64(7),
+                Data: data.RootElement.Clone()));
+        }
+        return Results.Ok(events);
+    }
+}

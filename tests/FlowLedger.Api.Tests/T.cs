@@ -1,0 +1,1 @@
+namespace FlowLedger.Api.Tests; public class T { [Xunit.Fact] public void A() {} }

@@ -1,0 +1,1 @@
+namespace FlowLedger.Tests; public class T { [Xunit.Fact] public void A() {} }
