@@ -38,7 +38,11 @@ app.UseStatusCodePages();
 app.MapOpenApi();
 app.MapScalarApiReference("/docs/api");
 app.MapHealthChecks("/health");
-app.MapWolverineEndpoints(opts => opts.WarmUpRoutes = RouteWarmup.Eager);
+app.MapWolverineEndpoints(opts =>
+{
+    opts.WarmUpRoutes = RouteWarmup.Eager;
+    opts.RejectUnparseableQueryValues = true;
+});
 
 return await app.RunJasperFxCommands(args);
 

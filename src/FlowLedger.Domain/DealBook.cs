@@ -28,7 +28,7 @@ public sealed class DealBook
         w.Key.Issuer, w.Key.Holder,
         Issued: w.Value.Sum(l => l.Issued),
         Unvested: w.Value.Sum(l => l.Unvested),
-        Vested: w.Value.Sum(l => l.Vested),
+        Vested: w.Value.Sum(l => l.ExercisableShares),
         Exercised: w.Value.Sum(l => l.Exercised)));
 
     public static DealBook Fold(IEnumerable<RecordedEntry> orderedEntries)
@@ -96,9 +96,9 @@ public sealed class DealBook
 
             case ChipsPurchased c:
                 Note(c.Buyer, c.Vendor);
-                Pay(step, c.Buyer, c.Vendor, c.Total);
+                Pay(step, c.Buyer, c.Vendor, c.TotalPrice());
                 step.Add(new Posting(Layer.Holding, HoldingAssets.Chips(c.ChipModel), c.Vendor, c.Buyer, c.Units));
-                _purchases.Add(new Purchase("chips", c.Buyer, c.Vendor, c.Total, null, c.ChipModel, c.Units, c.EffectiveOn));
+                _purchases.Add(new Purchase("chips", c.Buyer, c.Vendor, c.TotalPrice(), null, c.ChipModel, c.Units, c.EffectiveOn));
                 break;
 
             case ServicesPaid s:

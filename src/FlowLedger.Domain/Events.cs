@@ -58,7 +58,7 @@ public sealed record ChipsPurchased(
     string Buyer, string Vendor, string ChipModel, long Units, Money UnitPrice,
     LocalDate EffectiveOn, string? Source = null, string? Note = null) : IDealEvent
 {
-    public Money Total => UnitPrice.Times(Units);
+    public Money TotalPrice() => UnitPrice.Times(Units);
 }
 
 public sealed record ServicesPaid(

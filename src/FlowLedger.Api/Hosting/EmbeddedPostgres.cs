@@ -13,21 +13,27 @@ namespace FlowLedger.Api.Hosting;
 /// A private PostgreSQL cluster run from the machine's PostgreSQL binaries, so that the app and the
 /// tests need no database set up beforehand. The cluster lives in <c>{DataDirectory}/pgdata</c>,
 /// survives restarts and listens on a free loopback port only.
+/// Several processes may use one data folder: the one holding <c>{DataDirectory}/owner.lock</c> owns the
+/// server and stops it when it stops; the others are guests that leave it running.
 /// </summary>
 public sealed class EmbeddedPostgres : IAsyncDisposable
 {
     private const string Host = "127.0.0.1";
     private const string SuperUser = "postgres";
+    private const string OwnerLockFileName = "owner.lock";
+
+    private static readonly TimeSpan OwnerStartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan OwnerPollInterval = TimeSpan.FromMilliseconds(500);
 
     private readonly string _password;
     private readonly Lazy<Task> _stop;
 
-    private EmbeddedPostgres(Cluster cluster, int port, string password, string database)
+    private EmbeddedPostgres(string dataDirectory, int port, string password, string database, Func<Task> stop)
     {
         _password = password;
-        _stop = new Lazy<Task>(cluster.StopAsync);
+        _stop = new Lazy<Task>(stop);
         Port = port;
-        DataDirectory = cluster.DataDirectory;
+        DataDirectory = dataDirectory;
         ConnectionString = ConnectionStringFor(database, pooling: true);
     }
 
@@ -76,7 +82,10 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         return StartOnUnixAsync(options, logger, ct);
     }
 
-    /// <summary>Stops the server (<c>pg_ctl -m fast -w stop</c>); later calls return the same task.</summary>
+    /// <summary>
+    /// Stops the server (<c>pg_ctl -m fast -w stop</c>) and releases <c>owner.lock</c> if this instance owns
+    /// the server; a guest leaves it running for its owner. Later calls return the same task.
+    /// </summary>
     public Task StopAsync() => _stop.Value;
 
     public async ValueTask DisposeAsync() => await StopAsync();
@@ -110,37 +119,26 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     private static async Task<EmbeddedPostgres> StartOnUnixAsync(EmbeddedPostgresOptions options, ILogger logger, CancellationToken ct)
     {
         var dataDirectory = Path.GetFullPath(options.DataDirectory);
-        var existingVersion = Cluster.ReadVersion(dataDirectory);
-        var binDirectory = PostgresBinaries.Find(options.BinDirectory, existingVersion);
+        Cluster.CreateDataDirectory(dataDirectory);
         var account = await ClusterAccount.ForThisProcessAsync(ct);
-        var cluster = new Cluster(binDirectory, dataDirectory, account);
+        var (cluster, ownerLock) = await TakeOwnershipOrAwaitOwnerAsync(dataDirectory, options.BinDirectory, account, logger, ct);
         logger.LogInformation(
             "Embedded PostgreSQL: binaries in {BinDirectory}, data folder {DataDirectory}, cluster run by {ClusterUser}",
-            binDirectory, dataDirectory, account.Name);
+            cluster.BinDirectory, dataDirectory, account.Name);
 
-        await cluster.PrepareDataDirectoryAsync(clusterExists: existingVersion is not null, ct);
-        var password = existingVersion is null ? ReadOrCreatePassword(cluster.PasswordFile) : ReadPassword(cluster);
-        if (existingVersion is null)
+        EmbeddedPostgres server;
+        try
         {
-            logger.LogInformation("Creating a PostgreSQL cluster in {ClusterDirectory}", cluster.ClusterDirectory);
-            await cluster.InitializeAsync(password, options.Durable, logger, ct);
+            server = ownerLock is null
+                ? UseAsGuest(cluster, options.Database, logger)
+                : await StartAsOwnerAsync(cluster, ownerLock, options, logger, ct);
+        }
+        catch
+        {
+            ownerLock?.Dispose();
+            throw;
         }
 
-        int port;
-        if (await cluster.IsRunningAsync(ct))
-        {
-            port = cluster.ReadRunningPort();
-            logger.LogInformation(
-                "PostgreSQL is already running from {ClusterDirectory} (left by an earlier run); reusing it on port {Port}",
-                cluster.ClusterDirectory, port);
-        }
-        else
-        {
-            port = FreeLoopbackPort();
-            await cluster.StartAsync(port, options.Durable, ct);
-        }
-
-        var server = new EmbeddedPostgres(cluster, port, password, options.Database);
         try
         {
             await server.CreateDatabaseAsync(options.Database, ct);
@@ -153,8 +151,135 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
         logger.LogInformation(
             "Embedded PostgreSQL {Version} serves database {Database} on {Host}:{Port} (durable: {Durable}); server log {LogFile}",
-            Cluster.ReadVersion(dataDirectory), options.Database, Host, port, options.Durable, cluster.LogFile);
+            Cluster.ReadVersion(dataDirectory), options.Database, Host, server.Port, options.Durable, cluster.LogFile);
         return server;
+    }
+
+    /// <summary>
+    /// Takes <c>owner.lock</c> and returns it; or, while another live process holds it, waits until that
+    /// process's server accepts connections and returns no lock. The lock is tried again on every poll, so
+    /// that an owner dying while it starts the server hands the cluster over instead of failing us.
+    /// </summary>
+    [UnsupportedOSPlatform("windows")]
+    private static async Task<(Cluster Cluster, FileStream? OwnerLock)> TakeOwnershipOrAwaitOwnerAsync(
+        string dataDirectory, string? binDirectory, ClusterAccount account, ILogger logger, CancellationToken ct)
+    {
+        var lockFile = Path.Combine(dataDirectory, OwnerLockFileName);
+        var deadline = DateTime.UtcNow + OwnerStartTimeout;
+        var waitLogged = false;
+        while (true)
+        {
+            var ownerLock = TryTakeOwnerLock(lockFile);
+            // The version is read after the lock is taken: the previous owner may have created the cluster meanwhile.
+            var cluster = new Cluster(PostgresBinaries.Find(binDirectory, Cluster.ReadVersion(dataDirectory)), dataDirectory, account);
+            if (ownerLock is not null || (await cluster.IsRunningAsync(ct) && cluster.ReportsReady()))
+            {
+                return (cluster, ownerLock);
+            }
+
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new TimeoutException(
+                    $"Another process holds {lockFile}, so it owns the PostgreSQL cluster in {cluster.ClusterDirectory}, " +
+                    $"but its server did not accept connections within {OwnerStartTimeout.TotalSeconds} s. See {cluster.LogFile}; " +
+                    $"`fuser -v {lockFile}` names that process.");
+            }
+
+            if (!waitLogged)
+            {
+                logger.LogInformation(
+                    "Embedded PostgreSQL: another live process owns the cluster (it holds {LockFile}) and is still starting the server; waiting up to {Seconds} s for it",
+                    lockFile, OwnerStartTimeout.TotalSeconds);
+                waitLogged = true;
+            }
+
+            await Task.Delay(OwnerPollInterval, ct);
+        }
+    }
+
+    /// <summary>
+    /// Takes the owner lock, or returns null while another process holds it. For FileShare.None, .NET on Unix
+    /// takes flock(LOCK_EX | LOCK_NB) on the file: an advisory lock that the kernel drops when its holder exits,
+    /// even by kill -9, and that pg_ctl and the server do not inherit (.NET opens files close-on-exec). So a
+    /// lock we cannot take means a live process owns the cluster. DOTNET_SYSTEM_IO_DISABLEFILELOCKING=1 turns
+    /// that lock off, and with it this protection: every process then owns the cluster.
+    /// </summary>
+    private static FileStream? TryTakeOwnerLock(string lockFile)
+    {
+        try
+        {
+            return new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            // The sharing violation that the lock held elsewhere raises; the folder was just created or found,
+            // so other I/O errors are unlikely here.
+            return null;
+        }
+    }
+
+    [UnsupportedOSPlatform("windows")]
+    private static async Task<EmbeddedPostgres> StartAsOwnerAsync(
+        Cluster cluster, FileStream ownerLock, EmbeddedPostgresOptions options, ILogger logger, CancellationToken ct)
+    {
+        var clusterExists = Cluster.ReadVersion(cluster.DataDirectory) is not null;
+        await cluster.PrepareDataDirectoryAsync(clusterExists, ct);
+        var password = clusterExists ? ReadPassword(cluster) : ReadOrCreatePassword(cluster.PasswordFile);
+        if (!clusterExists)
+        {
+            logger.LogInformation("Creating a PostgreSQL cluster in {ClusterDirectory}", cluster.ClusterDirectory);
+            await cluster.InitializeAsync(password, options.Durable, logger, ct);
+        }
+
+        int port;
+        if (await cluster.IsRunningAsync(ct))
+        {
+            port = cluster.ReadRunningPort();
+            logger.LogInformation(
+                "Embedded PostgreSQL: this process owns the cluster (it holds {LockFile}); the server was left running by an " +
+                "earlier owner that exited without stopping it, so this process adopts it on port {Port} and stops it on shutdown",
+                ownerLock.Name, port);
+        }
+        else
+        {
+            port = FreeLoopbackPort();
+            logger.LogInformation(
+                "Embedded PostgreSQL: this process owns the cluster (it holds {LockFile}); starting the server on port {Port}, to stop it on shutdown",
+                ownerLock.Name, port);
+            await cluster.StartAsync(port, options.Durable, ct);
+        }
+
+        return new EmbeddedPostgres(cluster.DataDirectory, port, password, options.Database, async () =>
+        {
+            // Stopped before the lock goes, so that the next process to take it cannot adopt a server on its way down.
+            try
+            {
+                await cluster.StopAsync();
+            }
+            finally
+            {
+                ownerLock.Dispose();
+            }
+
+            logger.LogInformation("Embedded PostgreSQL: stopped the server on port {Port} and released the owner lock", port);
+        });
+    }
+
+    private static EmbeddedPostgres UseAsGuest(Cluster cluster, string database, ILogger logger)
+    {
+        var port = cluster.ReadRunningPort();
+        var lockFile = Path.Combine(cluster.DataDirectory, OwnerLockFileName);
+        logger.LogInformation(
+            "Embedded PostgreSQL: another live process owns the cluster (it holds {LockFile}); using its server on port {Port} " +
+            "as a guest, and leaving it running on shutdown",
+            lockFile, port);
+        return new EmbeddedPostgres(cluster.DataDirectory, port, ReadPassword(cluster), database, () =>
+        {
+            logger.LogInformation(
+                "Embedded PostgreSQL: leaving the server on port {Port} running; the process holding {LockFile} owns it and stops it",
+                port, lockFile);
+            return Task.CompletedTask;
+        });
     }
 
     private string ConnectionStringFor(string database, bool pooling) =>
@@ -223,6 +348,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     /// <summary>The cluster folder and the PostgreSQL programs that act on it.</summary>
     private sealed class Cluster(string binDirectory, string dataDirectory, ClusterAccount account)
     {
+        public string BinDirectory { get; } = binDirectory;
+
         public string DataDirectory { get; } = dataDirectory;
 
         public string ClusterDirectory { get; } = ClusterDirectoryOf(dataDirectory);
@@ -240,13 +367,18 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             return File.Exists(versionFile) ? File.ReadAllText(versionFile).Trim() : null;
         }
 
+        /// <summary>Creates the data folder if missing, so that the owner lock can be taken in it.</summary>
         [UnsupportedOSPlatform("windows")]
-        public async Task PrepareDataDirectoryAsync(bool clusterExists, CancellationToken ct)
+        public static void CreateDataDirectory(string dataDirectory)
         {
             const UnixFileMode everyoneMayEnter = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
                 | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
-            Directory.CreateDirectory(DataDirectory, everyoneMayEnter);
+            Directory.CreateDirectory(dataDirectory, everyoneMayEnter);
+        }
 
+        [UnsupportedOSPlatform("windows")]
+        public async Task PrepareDataDirectoryAsync(bool clusterExists, CancellationToken ct)
+        {
             if (account.IsOtherUser)
             {
                 // The cluster user reaches pgdata, the server log and initdb's password file through
@@ -311,13 +443,23 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         public async Task<bool> IsRunningAsync(CancellationToken ct) =>
             (await RunPostgresProgramAsync("pg_ctl", ["status", "-D", ClusterDirectory], ct)).ExitCode == 0;
 
-        public int ReadRunningPort()
-        {
-            // postmaster.pid: pid, data directory, start time, port, socket directory, ...
-            var portLine = File.ReadLines(PidFile).Skip(3).FirstOrDefault();
-            return int.TryParse(portLine, NumberStyles.None, CultureInfo.InvariantCulture, out var port)
+        public int ReadRunningPort() =>
+            int.TryParse(ReadPidFileLine(4), NumberStyles.None, CultureInfo.InvariantCulture, out var port)
                 ? port
                 : throw new InvalidOperationException($"Cannot read the port of the running server from {PidFile}.");
+
+        /// <summary>Whether the server says it accepts connections, which is what <c>pg_ctl -w start</c> waits for.</summary>
+        public bool ReportsReady()
+        {
+            try
+            {
+                return ReadPidFileLine(8)?.Trim() == "ready";
+            }
+            catch (IOException)
+            {
+                // postmaster.pid went away: the server stopped since it was seen running.
+                return false;
+            }
         }
 
         public async Task StartAsync(int port, bool durable, CancellationToken ct)
@@ -354,6 +496,9 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
         private static string ClusterDirectoryOf(string dataDirectory) => Path.Combine(dataDirectory, "pgdata");
 
+        // postmaster.pid: pid, data directory, start time, port, socket directory, listen address, shared memory key, status.
+        private string? ReadPidFileLine(int number) => File.ReadLines(PidFile).Skip(number - 1).FirstOrDefault();
+
         private Task<CommandResult> InitdbAsync(string locale, string passwordFile, bool durable, CancellationToken ct)
         {
             List<string> arguments =
@@ -378,7 +523,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
 
         private Task<CommandResult> RunPostgresProgramAsync(string program, IReadOnlyList<string> arguments, CancellationToken ct) =>
-            RunAsync(Path.Combine(binDirectory, program), arguments, ct);
+            RunAsync(Path.Combine(BinDirectory, program), arguments, ct);
 
         private Task<CommandResult> RunAsync(string program, IReadOnlyList<string> arguments, CancellationToken ct)
         {

@@ -1,0 +1,46 @@
+using Alba;
+using Microsoft.Extensions.DependencyInjection;
+using NodaTime;
+using NodaTime.Testing;
+using Wolverine;
+
+namespace FlowLedger.Api.Tests.Fixtures;
+
+/// <summary>
+/// The real app, through its HTTP API, on a database of its own: one per test class. Its clock is a
+/// <see cref="FakeClock"/> so tests choose every recorded instant.
+/// </summary>
+public class AppFixture(PostgresServer server) : IAsyncLifetime
+{
+    public static readonly Instant Start = Instant.FromUtc(2026, 1, 5, 10, 0);
+
+    public FakeClock Clock { get; } = new(Start);
+    public IAlbaHost Host { get; private set; } = null!;
+    public string ConnectionString { get; private set; } = "";
+
+    /// <summary>Whether the app loads the demo scenario on start; only the demo's own tests want it.</summary>
+    protected virtual bool LoadDemo => false;
+
+    public async ValueTask InitializeAsync()
+    {
+        ConnectionString = await server.CreateDatabaseAsync();
+        Host = await AlbaHost.For<Program>(builder =>
+        {
+            builder.UseSetting("ConnectionStrings:Marten", ConnectionString);
+            builder.UseSetting("FlowLedger:LoadDemo", LoadDemo.ToString());
+            builder.ConfigureServices(services =>
+            {
+                services.AddSingleton<IClock>(Clock);
+                services.RunWolverineInSoloMode();
+            });
+        });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Host is not null)
+        {
+            await Host.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace FlowLedger.Api.Tests.Fixtures;
+
+/// <summary>What a client of the HTTP API sees: the status and the JSON body.</summary>
+public sealed record ApiAnswer(HttpStatusCode Status, JsonNode? Body, HttpResponseMessage Response)
+{
+    public JsonNode Json => Body ?? throw new InvalidOperationException($"No JSON body ({Status}).");
+
+    public string Detail => Body?["detail"]?.GetValue<string>() ?? "";
+}
+
+/// <summary>Talks to the app in-process over HTTP, with raw bodies so tests can send anything a client could.</summary>
+public sealed class LedgerClient(HttpClient http)
+{
+    public static LedgerClient For(AppFixture app) => new(app.Host.Server.CreateClient());
+
+    public Task<ApiAnswer> PostAsync(string url, object body, string? idempotencyKey = null) =>
+        PostRawAsync(url, JsonSerializer.Serialize(body), idempotencyKey);
+
+    public async Task<ApiAnswer> PostRawAsync(string url, string body, string? idempotencyKey = null, string contentType = "application/json")
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, url)
+        {
+            Content = new StringContent(body, Encoding.UTF8, MediaTypeHeaderValue.Parse(contentType)),
+        };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+        return await SendAsync(request);
+    }
+
+    public Task<ApiAnswer> GetAsync(string url) => SendAsync(new HttpRequestMessage(HttpMethod.Get, url));
+
+    private async Task<ApiAnswer> SendAsync(HttpRequestMessage request)
+    {
+        var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        var body = text.Length > 0 && response.Content.Headers.ContentType?.MediaType?.Contains("json") == true
+            ? JsonNode.Parse(text)
+            : null;
+        return new ApiAnswer(response.StatusCode, body, response);
+    }
+
+    public async Task RegisterAsync(params string[] companyIds)
+    {
+        foreach (var id in companyIds)
+        {
+            var answer = await PostAsync("/api/companies", new { companyId = id, name = id.ToUpperInvariant(), kind = "other", effectiveOn = "2024-01-01" });
+            Assert.Equal(HttpStatusCode.Created, answer.Status);
+        }
+    }
+
+    /// <summary>Records one deal event that must be accepted; returns the acknowledgement.</summary>
+    public async Task<JsonNode> RecordAsync(string dealId, object body)
+    {
+        var answer = await PostAsync($"/api/deals/{dealId}/events", body);
+        Assert.True(answer.Status == HttpStatusCode.Created, $"Expected 201, got {(int)answer.Status}: {answer.Body}");
+        return answer.Json;
+    }
+
+    /// <summary>Every recorded event of a deal, or of the whole store.</summary>
+    public async Task<JsonArray> EventsAsync(string? dealId = null)
+    {
+        var answer = await GetAsync(dealId is null ? "/api/events?limit=1000" : $"/api/events?dealId={dealId}&limit=1000");
+        Assert.Equal(HttpStatusCode.OK, answer.Status);
+        return answer.Json.AsArray();
+    }
+
+    public static object Usd(decimal amount) => new { amount, currency = "USD" };
+}
