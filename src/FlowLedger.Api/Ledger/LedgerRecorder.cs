@@ -63,8 +63,15 @@ public sealed class LedgerRecorder(IDocumentStore store, IClock clock, ILogger<L
                 await session.SaveChangesAsync(ct);
                 return new RecordOutcome.Recorded(await AcknowledgeAsync(session, entries, decision, appended, ct));
             }
-            catch (Exception ex) when (IsWriteConflict(ex) && attempt < MaxAttempts)
+            catch (Exception ex) when (IsWriteConflict(ex))
             {
+                if (attempt == MaxAttempts)
+                {
+                    logger.LogWarning(ex, "Gave up after {Attempts} write conflicts", attempt);
+                    return new RecordOutcome.Refused(Enumerable.Range(0, entries.Count)
+                        .Select(i => (i, new RuleBreak(Refusal.Conflict, "Other writers kept changing the same deal; nothing was recorded. Retry.")))
+                        .ToList());
+                }
                 // Someone else wrote to the same streams or used the same idempotency key since we read:
                 // decide again against what is there now.
                 logger.LogDebug(ex, "Write conflict on attempt {Attempt}; deciding again", attempt);
@@ -253,7 +260,9 @@ public sealed class LedgerRecorder(IDocumentStore store, IClock clock, ILogger<L
 
     private static bool IsWriteConflict(Exception ex) => ex switch
     {
+        // Marten and JasperFx each have their own exception types for the same conflicts.
         ConcurrencyException or ExistingStreamIdCollisionException or DocumentAlreadyExistsException => true,
+        Marten.Exceptions.ExistingStreamIdCollisionException => true,
         PostgresException { SqlState: PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.SerializationFailure } => true,
         _ when ex.InnerException is not null => IsWriteConflict(ex.InnerException),
         _ => false,

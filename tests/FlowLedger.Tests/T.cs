@@ -1,1 +1,0 @@
-namespace FlowLedger.Tests; public class T { [Xunit.Fact] public void A() {} }
