@@ -56,7 +56,7 @@ public static class DealHistories
     private static readonly Gen<IDealEvent> Events = Gen.OneOf(
         from pair in TwoCompanies from upTo in Amounts from day in Days
         select (IDealEvent)Make.Announcement(pair.From, pair.To, upTo, day),
-        from pair in TwoCompanies from amount in Amounts from day in Days from shares in Gen.OrNull(Counts.Select(s => (long?)s))
+        from pair in TwoCompanies from amount in Amounts from day in Days from shares in Sometimes(Counts)
         select (IDealEvent)Make.Funding(pair.From, pair.To, amount, day, shares),
         from pair in TwoCompanies from shares in Counts from strike in StrikePrices from day in Days
         select (IDealEvent)Make.Issue(pair.From, pair.To, shares, strike, day),
@@ -64,7 +64,7 @@ public static class DealHistories
         select (IDealEvent)Make.Vest(pair.From, pair.To, shares, day),
         from pair in TwoCompanies from shares in Counts from day in Days
         select (IDealEvent)Make.Exercise(pair.From, pair.To, shares, day),
-        from pair in TwoCompanies from amount in Gen.OrNull(Amounts.Select(a => (Money?)a))
+        from pair in TwoCompanies from amount in Sometimes(Amounts)
         from capacity in Capacities from day in Days
         select (IDealEvent)Make.PurchaseCommitment(pair.From, pair.To, amount, amount is null ? capacity : null, day),
         from pair in TwoCompanies from units in Gen.Choose(1, 100) from unitPrice in Amounts from day in Days
@@ -84,14 +84,26 @@ public static class DealHistories
     /// <summary>One attempt to record an event, made knowing what was recorded before it.</summary>
     private delegate IDealEvent? Attempt(IReadOnlyList<RecordedEntry> recorded);
 
+    private static readonly Gen<int> Percents = Gen.Choose(1, 110);
+
     private static readonly Gen<Attempt> Attempts = Gen.Frequency(
         (12, Events.Select(e => (Attempt)(_ => e))),
+        (2, FollowUp<InvestmentAnnounced>(Percents.Select(Follow<InvestmentAnnounced>((a, percent, day) =>
+            Make.Funding(a.Investor, a.Investee, Part(a.UpTo, percent), day))))),
+        (2, FollowUp<PurchaseCommitted>(Percents.Select(Follow<PurchaseCommitted>((p, percent, day) =>
+            Make.Services(p.Buyer, p.Seller, Part(p.Amount ?? Usd(1), percent), day))))),
+        (2, FollowUp<WarrantsIssued>(Percents.Select(Follow<WarrantsIssued>((w, percent, day) =>
+            Make.Vest(w.Issuer, w.Holder, Part(w.Shares, percent), day))))),
+        (2, FollowUp<WarrantsVested>(Percents.Select(Follow<WarrantsVested>((v, percent, day) =>
+            Make.Exercise(v.Issuer, v.Holder, Part(v.Shares, percent), day))))),
+        (2, FollowUp<LoanDrawn>(Percents.Select(Follow<LoanDrawn>((d, percent, day) =>
+            Make.Repayment(d.Lender, d.Borrower, Part(d.Amount, percent), day))))),
         (1, Gen.Choose(0, MaxAttempts).Select(pick => (Attempt)(recorded =>
             recorded.Count == 0 ? null : Make.Reversal(recorded[pick % recorded.Count])))));
 
     private static readonly Gen<PointInTime> Points =
-        from asOf in Gen.OrNull(Days.Select(day => (LocalDate?)day))
-        from knownAfterTicks in Gen.OrNull(Gen.Choose(0, 2 * MaxAttempts).Select(ticks => (int?)ticks))
+        from asOf in Sometimes(Days)
+        from knownAfterTicks in Sometimes(Gen.Choose(0, 2 * MaxAttempts))
         select new PointInTime(asOf, knownAfterTicks is { } ticks ? History.Start + History.Tick * ticks : null);
 
     private static readonly Gen<DealHistory> Histories =
@@ -104,8 +116,36 @@ public static class DealHistories
 
     public static Arbitrary<ShuffledDealHistory> ShuffledHistories() =>
         (from history in Histories
-         from shuffled in Gen.Shuffle(history.Entries)
+         from shuffled in Gen.Shuffle(history.Entries.ToArray())
          select new ShuffledDealHistory(history, shuffled)).ToArbitrary();
+
+    /// <summary>
+    /// An attempt that follows up an earlier recorded event of type <typeparamref name="TEarlier"/> (a funding after an
+    /// announcement, a vest after an issue...), effective up to a month after it; none when there is no such event yet.
+    /// </summary>
+    private static Gen<Attempt> FollowUp<TEarlier>(Gen<Func<TEarlier, LocalDate, IDealEvent>> followUps)
+        where TEarlier : IDealEvent =>
+        from pick in Gen.Choose(0, MaxAttempts)
+        from lag in Gen.Choose(0, 30)
+        from followUp in followUps
+        select (Attempt)(recorded =>
+            recorded.Select(entry => entry.Event).OfType<TEarlier>().ToList() is { Count: > 0 } earlier
+                ? followUp(earlier[pick % earlier.Count], earlier[pick % earlier.Count].EffectiveOn.PlusDays(lag))
+                : null);
+
+    private static Func<int, Func<TEarlier, LocalDate, IDealEvent>> Follow<TEarlier>(
+        Func<TEarlier, int, LocalDate, IDealEvent> followUp) =>
+        percent => (earlier, day) => followUp(earlier, percent, day);
+
+    /// <summary>A percentage of an amount, at least a cent; above 100% it tries to go beyond the earlier figure.</summary>
+    private static Money Part(Money whole, int percent) =>
+        whole with { Amount = Math.Max(0.01m, Math.Round(whole.Amount * percent / 100m, 2)) };
+
+    private static long Part(long whole, int percent) => Math.Max(1, whole * percent / 100);
+
+    /// <summary>A value most of the time, else none.</summary>
+    private static Gen<T?> Sometimes<T>(Gen<T> values) where T : struct =>
+        Gen.Frequency((3, values.Select(value => (T?)value)), (1, Gen.Constant<T?>(null)));
 
     private static IReadOnlyList<RecordedEntry> Record(IEnumerable<Attempt> attempts)
     {
