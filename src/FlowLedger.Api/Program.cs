@@ -7,7 +7,8 @@ using Scalar.AspNetCore;
 using Wolverine;
 using Wolverine.Http;
 
-var builder = WebApplication.CreateBuilder(args);
+// Settings ship beside the binary, so the app behaves the same from whichever folder it is started.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
 builder.Logging.AddSimpleConsole(o =>
 {
@@ -38,13 +39,23 @@ app.UseStatusCodePages();
 app.MapOpenApi();
 app.MapScalarApiReference("/docs/api");
 app.MapHealthChecks("/health");
-app.MapWolverineEndpoints(opts =>
-{
-    opts.WarmUpRoutes = RouteWarmup.Eager;
-    opts.RejectUnparseableQueryValues = true;
-});
 
-return await app.RunJasperFxCommands(args);
+try
+{
+    // Mapping the endpoints builds the event store, which finds (or starts) PostgreSQL.
+    app.MapWolverineEndpoints(opts =>
+    {
+        opts.WarmUpRoutes = RouteWarmup.Eager;
+        opts.RejectUnparseableQueryValues = true;
+    });
+    return await app.RunJasperFxCommands(args);
+}
+catch (Exception ex) when (ex.FindInner<PostgresBinariesNotFoundException>() is { } missing)
+{
+    // Not a crash: the machine lacks PostgreSQL, and the message says what to do about it.
+    Console.Error.WriteLine(missing.Message);
+    return 2;
+}
 
 /// <summary>Lets the test host find the app's entry point.</summary>
 public partial class Program;

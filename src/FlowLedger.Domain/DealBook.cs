@@ -12,6 +12,7 @@ public sealed class DealBook
 {
     private readonly Dictionary<Flow, CommitmentLine> _commitments = new();
     private readonly Dictionary<Flow, Announcement> _announcements = new();
+    private readonly Dictionary<Flow, decimal> _funded = new();
     private readonly Dictionary<(string Issuer, string Holder), List<WarrantLot>> _warrants = new();
     private readonly Dictionary<Flow, LoanLine> _loans = new();
     private readonly List<Purchase> _purchases = new();
@@ -53,11 +54,17 @@ public sealed class DealBook
                 var announcement = AnnouncementFor(new Flow(a.Investor, a.Investee, a.UpTo.Currency));
                 announcement.UpTo += a.UpTo.Amount;
                 announcement.Instrument = a.Instrument;
+                CheckFundedWithinAnnounced(step, a.Investor, a.Investee);
                 break;
 
             case InvestmentFunded f:
                 Note(f.Investor, f.Investee);
-                CheckFundingWithinAnnouncements(step, f);
+                var flow = new Flow(f.Investor, f.Investee, f.Amount.Currency);
+                _funded[flow] = FundedOn(flow) + f.Amount.Amount;
+                if (!CheckFundedWithinAnnounced(step, f.Investor, f.Investee))
+                {
+                    break;
+                }
                 Pay(step, f.Investor, f.Investee, f.Amount);
                 if (f.Shares is { } shares)
                 {
@@ -174,29 +181,33 @@ public sealed class DealBook
         }
     }
 
-    private void CheckFundingWithinAnnouncements(DealStep step, InvestmentFunded f)
+    /// <summary>
+    /// Once an investor has announced an investment in this deal, everything it funds the investee
+    /// here, before or after the announcement, must stay within what it announced, currency by currency.
+    /// </summary>
+    private bool CheckFundedWithinAnnounced(DealStep step, string investor, string investee)
     {
-        var announcedForPair = _announcements.Values
-            .Where(a => a.Flow.From == f.Investor && a.Flow.To == f.Investee)
-            .ToList();
-        if (announcedForPair.Count == 0)
+        var announced = _announcements.Values.Where(a => a.Flow.From == investor && a.Flow.To == investee).ToList();
+        if (announced.Count == 0)
         {
-            return;
+            return true;
         }
-        var announcement = announcedForPair.FirstOrDefault(a => a.Flow.Currency == f.Amount.Currency);
-        var upTo = announcement?.UpTo ?? 0m;
-        var fundedAfter = (announcement?.Funded ?? 0m) + f.Amount.Amount;
-        if (fundedAfter > upTo)
+        var beyond = _funded
+            .Where(f => f.Key.From == investor && f.Key.To == investee)
+            .Select(f => (Funded: f.Value, f.Key.Currency, UpTo: announced.FirstOrDefault(a => a.Flow.Currency == f.Key.Currency)?.UpTo ?? 0m))
+            .Where(f => f.Funded > f.UpTo)
+            .ToList();
+        foreach (var (funded, currency, upTo) in beyond)
         {
             step.Break(
-                $"Funding {f.Amount} from '{f.Investor}' to '{f.Investee}' would bring the funded total to " +
-                $"{fundedAfter} {f.Amount.Currency}, beyond the {upTo} {f.Amount.Currency} announced between them in this deal.");
+                $"'{investor}' would have funded '{investee}' {funded} {currency} in this deal, " +
+                $"beyond the {upTo} {currency} announced between them.");
         }
-        if (announcement is not null)
-        {
-            announcement.Funded += f.Amount.Amount;
-        }
+        return beyond.Count == 0;
     }
+
+    /// <summary>What the investor has funded the investee in this deal so far, in one currency.</summary>
+    public decimal FundedOn(Flow flow) => _funded.GetValueOrDefault(flow);
 
     private void Vest(DealStep step, WarrantsVested v)
     {
@@ -304,7 +315,6 @@ public sealed class Announcement(Flow flow)
     public Flow Flow { get; } = flow;
     public Instrument Instrument { get; internal set; }
     public decimal UpTo { get; internal set; }
-    public decimal Funded { get; internal set; }
 }
 
 public sealed class LoanLine(Flow flow)

@@ -41,7 +41,7 @@ public static class GetDealEndpoint
             dealId, point.AsOf, point.KnownAt!.Value,
             Version: events.Where(e => e.Timestamp <= point.KnownAt.Value.ToDateTimeOffset()).Max(e => e.Version),
             visible.Count, book.CancelledOn, book.Parties,
-            book.Announcements.Select(a => new AnnouncementView(a.Flow.From, a.Flow.To, a.Flow.Currency, a.Instrument, a.UpTo, a.Funded,
+            book.Announcements.Select(a => new AnnouncementView(a.Flow.From, a.Flow.To, a.Flow.Currency, a.Instrument, a.UpTo, book.FundedOn(a.Flow),
                 Outstanding: book.Commitments.FirstOrDefault(c => c.Flow == a.Flow)?.Outstanding ?? 0m)).ToList(),
             book.Commitments.Select(c => new CommitmentView(c.Flow.From, c.Flow.To, c.Flow.Currency, c.Committed, c.Released, c.Outstanding)).ToList(),
             book.Warrants.ToList(),

@@ -25,7 +25,7 @@ public sealed record ShuffledDealHistory(DealHistory History, IReadOnlyList<Reco
 
 /// <summary>
 /// Random deal histories among a few companies: up to 30 attempts of every event type with positive
-/// amounts, effective on random days of the first quarter (so backdating and same-day events are
+/// amounts, effective on random days of early 2025 (so backdating and same-day events are
 /// common), now and then the reversal of an earlier entry. Each attempt is recorded only if the write
 /// side would accept it, so every history is one the ledger can hold.
 /// </summary>
@@ -54,50 +54,36 @@ public static class DealHistories
     private static readonly Gen<Capacity> Capacities = Gen.Choose(1, 10).Select(gigawatts => new Capacity(gigawatts, "GW"));
 
     private static readonly Gen<IDealEvent> Events = Gen.OneOf(
-        from pair in TwoCompanies from upTo in Amounts from day in Days
-        select (IDealEvent)Make.Announcement(pair.From, pair.To, upTo, day),
+        Paying((investor, investee, upTo, day) => Make.Announcement(investor, investee, upTo, day)),
         from pair in TwoCompanies from amount in Amounts from day in Days from shares in Sometimes(Counts)
         select (IDealEvent)Make.Funding(pair.From, pair.To, amount, day, shares),
         from pair in TwoCompanies from shares in Counts from strike in StrikePrices from day in Days
         select (IDealEvent)Make.Issue(pair.From, pair.To, shares, strike, day),
-        from pair in TwoCompanies from shares in Counts from day in Days
-        select (IDealEvent)Make.Vest(pair.From, pair.To, shares, day),
-        from pair in TwoCompanies from shares in Counts from day in Days
-        select (IDealEvent)Make.Exercise(pair.From, pair.To, shares, day),
-        from pair in TwoCompanies from amount in Sometimes(Amounts)
-        from capacity in Capacities from day in Days
+        Counting((issuer, holder, shares, day) => Make.Vest(issuer, holder, shares, day)),
+        Counting((issuer, holder, shares, day) => Make.Exercise(issuer, holder, shares, day)),
+        from pair in TwoCompanies from amount in Sometimes(Amounts) from capacity in Capacities from day in Days
         select (IDealEvent)Make.PurchaseCommitment(pair.From, pair.To, amount, amount is null ? capacity : null, day),
         from pair in TwoCompanies from units in Gen.Choose(1, 100) from unitPrice in Amounts from day in Days
         select (IDealEvent)Make.Chips(pair.From, pair.To, units, unitPrice, day),
-        from pair in TwoCompanies from amount in Amounts from day in Days
-        select (IDealEvent)Make.Services(pair.From, pair.To, amount, day),
-        from pair in TwoCompanies from amount in Amounts from day in Days
-        select (IDealEvent)Make.Loan(pair.From, pair.To, amount, day),
-        from pair in TwoCompanies from amount in Amounts from day in Days
-        select (IDealEvent)Make.Repayment(pair.From, pair.To, amount, day),
-        from company in Company from amount in Amounts from day in Days
-        select (IDealEvent)Make.Revenue(company, amount, day),
-        from company in Company from amount in Amounts from day in Days
-        select (IDealEvent)Make.Expense(company, amount, day),
+        Paying((payer, payee, amount, day) => Make.Services(payer, payee, amount, day)),
+        Paying((lender, borrower, amount, day) => Make.Loan(lender, borrower, amount, day)),
+        Paying((lender, borrower, amount, day) => Make.Repayment(lender, borrower, amount, day)),
+        OfOneCompany((company, amount, day) => Make.Revenue(company, amount, day)),
+        OfOneCompany((company, amount, day) => Make.Expense(company, amount, day)),
         Days.Select(day => (IDealEvent)Make.Cancellation(day)));
 
     /// <summary>One attempt to record an event, made knowing what was recorded before it.</summary>
     private delegate IDealEvent? Attempt(IReadOnlyList<RecordedEntry> recorded);
 
-    private static readonly Gen<int> Percents = Gen.Choose(1, 110);
-
     private static readonly Gen<Attempt> Attempts = Gen.Frequency(
         (12, Events.Select(e => (Attempt)(_ => e))),
-        (2, FollowUp<InvestmentAnnounced>(Percents.Select(Follow<InvestmentAnnounced>((a, percent, day) =>
-            Make.Funding(a.Investor, a.Investee, Part(a.UpTo, percent), day))))),
-        (2, FollowUp<PurchaseCommitted>(Percents.Select(Follow<PurchaseCommitted>((p, percent, day) =>
-            Make.Services(p.Buyer, p.Seller, Part(p.Amount ?? Usd(1), percent), day))))),
-        (2, FollowUp<WarrantsIssued>(Percents.Select(Follow<WarrantsIssued>((w, percent, day) =>
-            Make.Vest(w.Issuer, w.Holder, Part(w.Shares, percent), day))))),
-        (2, FollowUp<WarrantsVested>(Percents.Select(Follow<WarrantsVested>((v, percent, day) =>
-            Make.Exercise(v.Issuer, v.Holder, Part(v.Shares, percent), day))))),
-        (2, FollowUp<LoanDrawn>(Percents.Select(Follow<LoanDrawn>((d, percent, day) =>
-            Make.Repayment(d.Lender, d.Borrower, Part(d.Amount, percent), day))))),
+        (2, FollowUp<InvestmentAnnounced>((a, percent, day) =>
+            Make.Funding(a.Investor, a.Investee, Part(a.UpTo, percent), day))),
+        (2, FollowUp<PurchaseCommitted>((p, percent, day) =>
+            Make.Services(p.Buyer, p.Seller, Part(p.Amount ?? Usd(1), percent), day))),
+        (3, FollowUp<WarrantsIssued>((w, percent, day) => Make.Vest(w.Issuer, w.Holder, Part(w.Shares, percent), day))),
+        (3, FollowUp<WarrantsVested>((v, percent, day) => Make.Exercise(v.Issuer, v.Holder, Part(v.Shares, percent), day))),
+        (2, FollowUp<LoanDrawn>((d, percent, day) => Make.Repayment(d.Lender, d.Borrower, Part(d.Amount, percent), day))),
         (1, Gen.Choose(0, MaxAttempts).Select(pick => (Attempt)(recorded =>
             recorded.Count == 0 ? null : Make.Reversal(recorded[pick % recorded.Count])))));
 
@@ -119,23 +105,33 @@ public static class DealHistories
          from shuffled in Gen.Shuffle(history.Entries.ToArray())
          select new ShuffledDealHistory(history, shuffled)).ToArbitrary();
 
+    /// <summary>An event between two companies about an amount of money.</summary>
+    private static Gen<IDealEvent> Paying(Func<string, string, Money, LocalDate, IDealEvent> make) =>
+        from pair in TwoCompanies from amount in Amounts from day in Days select make(pair.From, pair.To, amount, day);
+
+    /// <summary>An event of one company about an amount of money.</summary>
+    private static Gen<IDealEvent> OfOneCompany(Func<string, Money, LocalDate, IDealEvent> make) =>
+        from company in Company from amount in Amounts from day in Days select make(company, amount, day);
+
+    /// <summary>An event between two companies about a number of shares.</summary>
+    private static Gen<IDealEvent> Counting(Func<string, string, long, LocalDate, IDealEvent> make) =>
+        from pair in TwoCompanies from count in Counts from day in Days select make(pair.From, pair.To, count, day);
+
     /// <summary>
-    /// An attempt that follows up an earlier recorded event of type <typeparamref name="TEarlier"/> (a funding after an
-    /// announcement, a vest after an issue...), effective up to a month after it; none when there is no such event yet.
+    /// An attempt that follows up an earlier recorded <typeparamref name="TEarlier"/> (a funding after an announcement,
+    /// a vest after an issue...) with a percentage of its figure, effective up to a month after it; nothing when
+    /// there is no such event yet.
     /// </summary>
-    private static Gen<Attempt> FollowUp<TEarlier>(Gen<Func<TEarlier, LocalDate, IDealEvent>> followUps)
+    private static Gen<Attempt> FollowUp<TEarlier>(Func<TEarlier, int, LocalDate, IDealEvent> followUp)
         where TEarlier : IDealEvent =>
         from pick in Gen.Choose(0, MaxAttempts)
+        from percent in Gen.Choose(1, 110)
         from lag in Gen.Choose(0, 30)
-        from followUp in followUps
         select (Attempt)(recorded =>
             recorded.Select(entry => entry.Event).OfType<TEarlier>().ToList() is { Count: > 0 } earlier
-                ? followUp(earlier[pick % earlier.Count], earlier[pick % earlier.Count].EffectiveOn.PlusDays(lag))
+            && earlier[pick % earlier.Count] is var target
+                ? followUp(target, percent, target.EffectiveOn.PlusDays(lag))
                 : null);
-
-    private static Func<int, Func<TEarlier, LocalDate, IDealEvent>> Follow<TEarlier>(
-        Func<TEarlier, int, LocalDate, IDealEvent> followUp) =>
-        percent => (earlier, day) => followUp(earlier, percent, day);
 
     /// <summary>A percentage of an amount, at least a cent; above 100% it tries to go beyond the earlier figure.</summary>
     private static Money Part(Money whole, int percent) =>

@@ -71,7 +71,7 @@ public sealed class DealHistoryProperties
         {
             var back = line.Flow with { From = line.Flow.To, To = line.Flow.From };
             Assert.Equal(
-                book.Outstanding(line.Flow.From, line.Flow.To, line.Flow.Currency) - book.Outstanding(back.From, back.To, back.Currency),
+                line.Outstanding - book.Outstanding(back.From, back.To, back.Currency),
                 posted.GetValueOrDefault(line.Flow) - posted.GetValueOrDefault(back));
         });
     }
