@@ -10,11 +10,6 @@ using Wolverine.Http;
 // Settings ship beside the binary, so the app behaves the same from whichever folder it is started.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
-builder.Logging.AddSimpleConsole(o =>
-{
-    o.SingleLine = true;
-    o.TimestampFormat = "HH:mm:ss ";
-});
 builder.Services.AddSingleton<IClock>(SystemClock.Instance);
 builder.Services.AddLedgerStore();
 builder.Services.AddHostedService<DemoScenarioLoader>();

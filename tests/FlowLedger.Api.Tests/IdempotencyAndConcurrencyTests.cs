@@ -9,12 +9,6 @@ public sealed class IdempotencyAndConcurrencyTests(AppFixture app) : IClassFixtu
 {
     private readonly LedgerClient _api = LedgerClient.For(app);
 
-    private async Task<(string A, string B, string Deal)> PartiesAsync()
-    {
-        var (a, b) = (Ids.New("a"), Ids.New("b"));
-        await _api.RegisterAsync(a, b);
-        return (a, b, Ids.New("deal"));
-    }
 
     private static object Payment(string a, string b, decimal amount) =>
         new { type = "ServicesPaid", payer = a, payee = b, amount = Usd(amount), description = "compute", effectiveOn = "2025-05-01" };
@@ -22,7 +16,7 @@ public sealed class IdempotencyAndConcurrencyTests(AppFixture app) : IClassFixtu
     [Fact]
     public async Task The_same_key_and_body_returns_the_first_answer_and_appends_nothing()
     {
-        var (a, b, deal) = await PartiesAsync();
+        var (a, b, deal) = await _api.NewPartiesAsync();
         var key = Guid.NewGuid().ToString();
 
         var first = await _api.PostAsync($"/api/deals/{deal}/events", Payment(a, b, 5), key);
@@ -38,7 +32,7 @@ public sealed class IdempotencyAndConcurrencyTests(AppFixture app) : IClassFixtu
     [Fact]
     public async Task The_same_key_with_another_body_is_a_conflict()
     {
-        var (a, b, deal) = await PartiesAsync();
+        var (a, b, deal) = await _api.NewPartiesAsync();
         var key = Guid.NewGuid().ToString();
         await _api.PostAsync($"/api/deals/{deal}/events", Payment(a, b, 5), key);
 
@@ -52,7 +46,7 @@ public sealed class IdempotencyAndConcurrencyTests(AppFixture app) : IClassFixtu
     [Fact]
     public async Task Racing_requests_with_one_key_record_once_and_all_get_the_same_answer()
     {
-        var (a, b, deal) = await PartiesAsync();
+        var (a, b, deal) = await _api.NewPartiesAsync();
         var key = Guid.NewGuid().ToString();
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 12)
@@ -66,7 +60,7 @@ public sealed class IdempotencyAndConcurrencyTests(AppFixture app) : IClassFixtu
     [Fact]
     public async Task A_stale_expected_version_is_a_conflict_and_the_current_one_is_accepted()
     {
-        var (a, b, deal) = await PartiesAsync();
+        var (a, b, deal) = await _api.NewPartiesAsync();
         var first = await _api.RecordAsync(deal, Payment(a, b, 1));
         await _api.RecordAsync(deal, Payment(a, b, 2));
 
@@ -84,7 +78,7 @@ public sealed class IdempotencyAndConcurrencyTests(AppFixture app) : IClassFixtu
     [Fact]
     public async Task Expected_version_zero_means_the_deal_must_not_exist_yet()
     {
-        var (a, b, deal) = await PartiesAsync();
+        var (a, b, deal) = await _api.NewPartiesAsync();
         var created = await _api.PostAsync($"/api/deals/{deal}/events",
             new { type = "ServicesPaid", payer = a, payee = b, amount = Usd(3), description = "x", effectiveOn = "2025-05-02", expectedVersion = 0 });
         var again = await _api.PostAsync($"/api/deals/{deal}/events",
@@ -97,7 +91,7 @@ public sealed class IdempotencyAndConcurrencyTests(AppFixture app) : IClassFixtu
     [Fact]
     public async Task Concurrent_writers_on_one_deal_lose_no_update_and_can_never_fund_beyond_the_announcement()
     {
-        var (a, b, deal) = await PartiesAsync();
+        var (a, b, deal) = await _api.NewPartiesAsync();
         await _api.RecordAsync(deal, new { type = "InvestmentAnnounced", investor = a, investee = b, upTo = Usd(100), instrument = "equity", effectiveOn = "2025-01-01" });
 
         // 16 writers each fund 10 at once: every one is valid alone, only 10 fit together.
@@ -116,7 +110,7 @@ public sealed class IdempotencyAndConcurrencyTests(AppFixture app) : IClassFixtu
     [Fact]
     public async Task Concurrent_writers_across_deals_all_land()
     {
-        var (a, b, _) = await PartiesAsync();
+        var (a, b, _) = await _api.NewPartiesAsync();
         var deals = Enumerable.Range(0, 16).Select(_ => Ids.New("deal")).ToArray();
 
         var answers = await Task.WhenAll(deals.Select(deal => Task.Run(() => _api.PostAsync($"/api/deals/{deal}/events", Payment(a, b, 1)))));

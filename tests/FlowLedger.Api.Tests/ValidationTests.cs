@@ -12,12 +12,6 @@ public sealed class ValidationTests(AppFixture app) : IClassFixture<AppFixture>
 {
     private readonly LedgerClient _api = LedgerClient.For(app);
 
-    private async Task<(string A, string B, string Deal)> PartiesAsync()
-    {
-        var (a, b) = (Ids.New("a"), Ids.New("b"));
-        await _api.RegisterAsync(a, b);
-        return (a, b, Ids.New("deal"));
-    }
 
     /// <summary>Sends a body that must be refused with <paramref name="status"/> and leave the store as it was.</summary>
     private async Task<ApiAnswer> AssertRefusedAsync(string url, string body, HttpStatusCode status, string detailContains)
@@ -38,7 +32,7 @@ public sealed class ValidationTests(AppFixture app) : IClassFixture<AppFixture>
     [Fact]
     public async Task An_unknown_company_is_refused()
     {
-        var (a, _, deal) = await PartiesAsync();
+        var (a, _, deal) = await _api.NewPartiesAsync();
         await AssertRefusedAsync($"/api/deals/{deal}/events",
             Json(new { type = "ServicesPaid", payer = a, payee = "nobody-here", amount = Usd(1), description = "x", effectiveOn = "2025-01-01" }),
             HttpStatusCode.UnprocessableEntity, "Unknown company 'nobody-here'");
@@ -47,7 +41,7 @@ public sealed class ValidationTests(AppFixture app) : IClassFixture<AppFixture>
     [Fact]
     public async Task A_party_paying_itself_is_refused()
     {
-        var (a, _, deal) = await PartiesAsync();
+        var (a, _, deal) = await _api.NewPartiesAsync();
         await AssertRefusedAsync($"/api/deals/{deal}/events",
             Json(new { type = "ServicesPaid", payer = a, payee = a, amount = Usd(1), description = "x", effectiveOn = "2025-01-01" }),
             HttpStatusCode.UnprocessableEntity, "cannot deal with itself");
@@ -59,7 +53,7 @@ public sealed class ValidationTests(AppFixture app) : IClassFixture<AppFixture>
     [InlineData("-0.0000000001")]
     public async Task An_amount_of_zero_or_less_is_refused(string amount)
     {
-        var (a, b, deal) = await PartiesAsync();
+        var (a, b, deal) = await _api.NewPartiesAsync();
         await AssertRefusedAsync($"/api/deals/{deal}/events",
             $$"""{"type":"InvestmentFunded","investor":"{{a}}","investee":"{{b}}","amount":{"amount":{{amount}},"currency":"USD"},"effectiveOn":"2025-01-01"}""",
             HttpStatusCode.UnprocessableEntity, "more than zero");
@@ -71,7 +65,7 @@ public sealed class ValidationTests(AppFixture app) : IClassFixture<AppFixture>
     [InlineData("WarrantsExercised", "shares", "")]
     public async Task Shares_of_zero_or_less_are_refused(string type, string field, string extra)
     {
-        var (a, b, deal) = await PartiesAsync();
+        var (a, b, deal) = await _api.NewPartiesAsync();
         await AssertRefusedAsync($"/api/deals/{deal}/events",
             $$"""{"type":"{{type}}","issuer":"{{a}}","holder":"{{b}}",{{extra}}"{{field}}":0,"effectiveOn":"2025-01-01"}""",
             HttpStatusCode.UnprocessableEntity, "shares must be more than zero");
@@ -80,7 +74,7 @@ public sealed class ValidationTests(AppFixture app) : IClassFixture<AppFixture>
     [Fact]
     public async Task Units_of_zero_or_less_are_refused()
     {
-        var (a, b, deal) = await PartiesAsync();
+        var (a, b, deal) = await _api.NewPartiesAsync();
         await AssertRefusedAsync($"/api/deals/{deal}/events",
             Json(new { type = "ChipsPurchased", buyer = a, vendor = b, chipModel = "H100", units = -1, unitPrice = Usd(30000), effectiveOn = "2025-01-01" }),
             HttpStatusCode.UnprocessableEntity, "units must be more than zero");
@@ -92,7 +86,7 @@ public sealed class ValidationTests(AppFixture app) : IClassFixture<AppFixture>
     [InlineData("DOLLARS")]
     public async Task A_malformed_currency_is_a_bad_request(string currency)
     {
-        var (a, b, deal) = await PartiesAsync();
+        var (a, b, deal) = await _api.NewPartiesAsync();
         await AssertRefusedAsync($"/api/deals/{deal}/events",
             Json(new { type = "ServicesPaid", payer = a, payee = b, amount = new { amount = 1, currency }, description = "x", effectiveOn = "2025-01-01" }),
             HttpStatusCode.BadRequest, "ISO 4217");
@@ -105,7 +99,7 @@ public sealed class ValidationTests(AppFixture app) : IClassFixture<AppFixture>
     [InlineData("yesterday")]
     public async Task A_malformed_date_is_a_bad_request(string date)
     {
-        var (a, b, deal) = await PartiesAsync();
+        var (a, b, deal) = await _api.NewPartiesAsync();
         await AssertRefusedAsync($"/api/deals/{deal}/events",
             Json(new { type = "ServicesPaid", payer = a, payee = b, amount = Usd(1), description = "x", effectiveOn = date }),
             HttpStatusCode.BadRequest, "effectiveOn");
@@ -146,7 +140,7 @@ public sealed class ValidationTests(AppFixture app) : IClassFixture<AppFixture>
     [Fact]
     public async Task Funding_beyond_the_announced_amount_is_refused_even_when_it_adds_up_over_several_fundings()
     {
-        var (a, b, deal) = await PartiesAsync();
+        var (a, b, deal) = await _api.NewPartiesAsync();
         await _api.RecordAsync(deal, new { type = "InvestmentAnnounced", investor = a, investee = b, upTo = Usd(100), instrument = "equity", effectiveOn = "2025-01-01" });
         await _api.RecordAsync(deal, new { type = "InvestmentFunded", investor = a, investee = b, amount = Usd(60), effectiveOn = "2025-02-01" });
 
@@ -159,7 +153,7 @@ public sealed class ValidationTests(AppFixture app) : IClassFixture<AppFixture>
     [Fact]
     public async Task Funding_in_another_deal_is_not_held_to_this_deal_s_announcement()
     {
-        var (a, b, deal) = await PartiesAsync();
+        var (a, b, deal) = await _api.NewPartiesAsync();
         await _api.RecordAsync(deal, new { type = "InvestmentAnnounced", investor = a, investee = b, upTo = Usd(1), instrument = "debt", effectiveOn = "2025-01-01" });
         await _api.RecordAsync(Ids.New("other"), new { type = "InvestmentFunded", investor = a, investee = b, amount = Usd(50), effectiveOn = "2025-02-01" });
     }
@@ -167,7 +161,7 @@ public sealed class ValidationTests(AppFixture app) : IClassFixture<AppFixture>
     [Fact]
     public async Task Vesting_more_than_unvested_and_exercising_more_than_vested_are_refused()
     {
-        var (a, b, deal) = await PartiesAsync();
+        var (a, b, deal) = await _api.NewPartiesAsync();
         await _api.RecordAsync(deal, new { type = "WarrantsIssued", issuer = a, holder = b, shares = 10, strikePrice = Usd(1), effectiveOn = "2025-01-01" });
 
         await AssertRefusedAsync($"/api/deals/{deal}/events",
@@ -182,7 +176,7 @@ public sealed class ValidationTests(AppFixture app) : IClassFixture<AppFixture>
     [Fact]
     public async Task A_vesting_backdated_before_its_warrants_were_issued_is_refused()
     {
-        var (a, b, deal) = await PartiesAsync();
+        var (a, b, deal) = await _api.NewPartiesAsync();
         await _api.RecordAsync(deal, new { type = "WarrantsIssued", issuer = a, holder = b, shares = 10, strikePrice = Usd(1), effectiveOn = "2025-06-01" });
 
         await AssertRefusedAsync($"/api/deals/{deal}/events",
@@ -193,7 +187,7 @@ public sealed class ValidationTests(AppFixture app) : IClassFixture<AppFixture>
     [Fact]
     public async Task Repaying_more_than_was_drawn_is_refused()
     {
-        var (a, b, deal) = await PartiesAsync();
+        var (a, b, deal) = await _api.NewPartiesAsync();
         await _api.RecordAsync(deal, new { type = "LoanDrawn", lender = a, borrower = b, amount = Usd(10), effectiveOn = "2025-01-01" });
         await AssertRefusedAsync($"/api/deals/{deal}/events",
             Json(new { type = "LoanRepaid", lender = a, borrower = b, amount = Usd(10.5m), effectiveOn = "2025-02-01" }),
@@ -211,7 +205,7 @@ public sealed class ValidationTests(AppFixture app) : IClassFixture<AppFixture>
     [Fact]
     public async Task Reversing_a_reversal_or_reversing_twice_is_refused()
     {
-        var (a, b, deal) = await PartiesAsync();
+        var (a, b, deal) = await _api.NewPartiesAsync();
         var paid = await _api.RecordAsync(deal, new { type = "ServicesPaid", payer = a, payee = b, amount = Usd(5), description = "x", effectiveOn = "2025-04-01" });
         var reversal = (await _api.PostAsync($"/api/events/{paid["eventId"]}/reversal", new { reason = "duplicate" })).Json;
 
@@ -224,7 +218,7 @@ public sealed class ValidationTests(AppFixture app) : IClassFixture<AppFixture>
     [Fact]
     public async Task Reversing_an_announcement_that_a_funding_relies_on_is_refused()
     {
-        var (a, b, deal) = await PartiesAsync();
+        var (a, b, deal) = await _api.NewPartiesAsync();
         await _api.RecordAsync(deal, new { type = "InvestmentAnnounced", investor = a, investee = b, upTo = Usd(100), instrument = "equity", effectiveOn = "2025-01-01" });
         var second = await _api.RecordAsync(deal, new { type = "InvestmentAnnounced", investor = a, investee = b, upTo = Usd(50), instrument = "equity", effectiveOn = "2025-01-02" });
         await _api.RecordAsync(deal, new { type = "InvestmentFunded", investor = a, investee = b, amount = Usd(120), effectiveOn = "2025-02-01" });
@@ -245,7 +239,7 @@ public sealed class ValidationTests(AppFixture app) : IClassFixture<AppFixture>
     [Fact]
     public async Task Bad_query_values_are_bad_requests_not_server_errors()
     {
-        var (a, b, deal) = await PartiesAsync();
+        var (a, b, deal) = await _api.NewPartiesAsync();
         await _api.RecordAsync(deal, new { type = "ServicesPaid", payer = a, payee = b, amount = Usd(5), description = "x", effectiveOn = "2025-04-01" });
 
         Assert.Equal(HttpStatusCode.BadRequest, (await _api.GetAsync($"/api/deals/{deal}?asOf=2025-02-31")).Status);

@@ -25,6 +25,7 @@ public static class GetDealEndpoint
     public sealed record LoanView(string Lender, string Borrower, string Currency, decimal Drawn, decimal Repaid, decimal Outstanding);
 
     [WolverineGet("/api/deals/{dealId}", OperationId = "GetDeal")]
+    [Tags("Reading")]
     public static async Task<IResult> Get(string dealId, string? asOf, string? knownAt, IQuerySession session, IClock clock, CancellationToken ct)
     {
         var point = TimeQuery.Parse(asOf, knownAt, clock);

@@ -26,6 +26,7 @@ public static class ListEventsEndpoint
     private const int MaxLimit = 1000;
 
     [WolverineGet("/api/events", OperationId = "ListEvents")]
+    [Tags("Reading")]
     public static async Task<IResult> Get(
         string? dealId, string? companyId, long? afterSequence, int? limit, IDocumentStore store, CancellationToken ct)
     {

@@ -90,6 +90,7 @@ public static class LedgerImport
 public static class ImportEndpoint
 {
     [WolverinePost("/api/import", OperationId = "Import")]
+    [Tags("Recording")]
     public static async Task<IResult> Post(HttpContext context, LedgerRecorder recorder, CancellationToken ct)
     {
         using var reader = new StreamReader(context.Request.Body);

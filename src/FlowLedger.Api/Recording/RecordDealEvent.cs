@@ -12,6 +12,7 @@ namespace FlowLedger.Api.Recording;
 public static class RecordDealEventEndpoint
 {
     [WolverinePost("/api/deals/{dealId}/events", OperationId = "RecordDealEvent")]
+    [Tags("Recording")]
     public static async Task<IResult> Post(string dealId, HttpContext context, LedgerRecorder recorder, CancellationToken ct)
     {
         var body = await RequestContext.ReadBodyAsync(context.Request, ct);

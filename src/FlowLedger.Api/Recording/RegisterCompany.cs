@@ -8,6 +8,7 @@ namespace FlowLedger.Api.Recording;
 public static class RegisterCompanyEndpoint
 {
     [WolverinePost("/api/companies", OperationId = "RegisterCompany")]
+    [Tags("Recording")]
     public static async Task<IResult> Post(HttpContext context, LedgerRecorder recorder, CancellationToken ct)
     {
         var body = await RequestContext.ReadBodyAsync(context.Request, ct);

@@ -14,6 +14,7 @@ public static class ReverseEventEndpoint
     public sealed record ReversalRequest(string Reason, string? Source = null, string? Note = null);
 
     [WolverinePost("/api/events/{eventId}/reversal", OperationId = "ReverseEvent")]
+    [Tags("Recording")]
     public static async Task<IResult> Post(string eventId, HttpContext context, IQuerySession session, LedgerRecorder recorder, CancellationToken ct)
     {
         if (!Guid.TryParse(eventId, out var targetId))

@@ -56,6 +56,14 @@ public sealed class LedgerClient(HttpClient http)
         }
     }
 
+    /// <summary>Two freshly registered companies and the id of a deal not recorded yet.</summary>
+    public async Task<(string A, string B, string Deal)> NewPartiesAsync()
+    {
+        var (a, b) = (Ids.New("a"), Ids.New("b"));
+        await RegisterAsync(a, b);
+        return (a, b, Ids.New("deal"));
+    }
+
     /// <summary>Records one deal event that must be accepted; returns the acknowledgement.</summary>
     public async Task<JsonNode> RecordAsync(string dealId, object body)
     {
