@@ -17,7 +17,8 @@ builder.Services.AddHostedService<DemoScenarioLoader>();
 builder.Host.UseWolverine(opts =>
 {
     opts.Policies.AutoApplyTransactions();
-    opts.Discovery.IncludeAssembly(typeof(Program).Assembly);
+    // Pinned: under a test host Wolverine would otherwise take the test assembly for the application's.
+    opts.ApplicationAssembly = typeof(Program).Assembly;
 });
 builder.Services.AddWolverineHttp();
 

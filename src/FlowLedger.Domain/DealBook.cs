@@ -68,14 +68,14 @@ public sealed class DealBook
                 Pay(step, f.Investor, f.Investee, f.Amount);
                 if (f.Shares is { } shares)
                 {
-                    step.Add(new Posting(Layer.Holding, HoldingAssets.Shares(f.Investee), f.Investee, f.Investor, shares));
+                    step.Add(new Posting(Layer.Holding, Assets.Shares(f.Investee), f.Investee, f.Investor, shares));
                 }
                 break;
 
             case WarrantsIssued w:
                 Note(w.Issuer, w.Holder);
                 LotsOf(w.Issuer, w.Holder).Add(new WarrantLot(w.Shares, w.StrikePrice));
-                step.Add(new Posting(Layer.Holding, HoldingAssets.UnvestedWarrants(w.Issuer), w.Issuer, w.Holder, w.Shares));
+                step.Add(new Posting(Layer.Holding, Assets.UnvestedWarrants(w.Issuer), w.Issuer, w.Holder, w.Shares));
                 break;
 
             case WarrantsVested v:
@@ -96,7 +96,7 @@ public sealed class DealBook
                 }
                 if (p.Capacity is { } capacity)
                 {
-                    step.Add(new Posting(Layer.Holding, HoldingAssets.Capacity(capacity.Unit), p.Seller, p.Buyer, capacity.Value));
+                    step.Add(new Posting(Layer.Holding, Assets.Capacity(capacity.Unit), p.Seller, p.Buyer, capacity.Value));
                 }
                 _purchases.Add(new Purchase("commitment", p.Buyer, p.Seller, p.Amount, p.Capacity, null, null, p.EffectiveOn));
                 break;
@@ -104,7 +104,7 @@ public sealed class DealBook
             case ChipsPurchased c:
                 Note(c.Buyer, c.Vendor);
                 Pay(step, c.Buyer, c.Vendor, c.TotalPrice());
-                step.Add(new Posting(Layer.Holding, HoldingAssets.Chips(c.ChipModel), c.Vendor, c.Buyer, c.Units));
+                step.Add(new Posting(Layer.Holding, Assets.Chips(c.ChipModel), c.Vendor, c.Buyer, c.Units));
                 _purchases.Add(new Purchase("chips", c.Buyer, c.Vendor, c.TotalPrice(), null, c.ChipModel, c.Units, c.EffectiveOn));
                 break;
 
@@ -117,7 +117,7 @@ public sealed class DealBook
             case LoanDrawn d:
                 Note(d.Lender, d.Borrower);
                 Pay(step, d.Lender, d.Borrower, d.Amount);
-                step.Add(new Posting(Layer.Holding, HoldingAssets.Loan(d.Amount.Currency), d.Borrower, d.Lender, d.Amount.Amount));
+                step.Add(new Posting(Layer.Holding, Assets.Loan(d.Amount.Currency), d.Borrower, d.Lender, d.Amount.Amount));
                 LoanFor(new Flow(d.Lender, d.Borrower, d.Amount.Currency)).Drawn += d.Amount.Amount;
                 break;
 
@@ -128,18 +128,18 @@ public sealed class DealBook
 
             case RevenueRecognized rev:
                 Note(rev.Company);
-                step.Add(new Posting(Layer.Cash, rev.Amount.Currency, Domain.Parties.External, rev.Company, rev.Amount.Amount));
+                step.Add(new Posting(Layer.Cash, Assets.Cash(rev.Amount.Currency), Domain.Parties.External, rev.Company, rev.Amount.Amount));
                 break;
 
             case ExpenseIncurred exp:
                 Note(exp.Company);
-                step.Add(new Posting(Layer.Cash, exp.Amount.Currency, exp.Company, Domain.Parties.External, exp.Amount.Amount));
+                step.Add(new Posting(Layer.Cash, Assets.Cash(exp.Amount.Currency), exp.Company, Domain.Parties.External, exp.Amount.Amount));
                 break;
 
             case CommitmentCancelled cancelled:
                 foreach (var line in _commitments.Values.Where(l => l.Outstanding > 0))
                 {
-                    step.Add(new Posting(Layer.Commitment, line.Flow.Currency, line.Flow.To, line.Flow.From, line.Outstanding));
+                    step.Add(new Posting(Layer.Commitment, Assets.Promise(line.Flow.From, line.Flow.Currency), line.Flow.To, line.Flow.From, line.Outstanding));
                     line.Released += line.Outstanding;
                 }
                 CancelledOn ??= cancelled.EffectiveOn;
@@ -165,19 +165,19 @@ public sealed class DealBook
 
     private void Commit(DealStep step, string from, string to, Money amount)
     {
-        step.Add(new Posting(Layer.Commitment, amount.Currency, from, to, amount.Amount));
+        step.Add(new Posting(Layer.Commitment, Assets.Promise(from, amount.Currency), from, to, amount.Amount));
         CommitmentFor(new Flow(from, to, amount.Currency)).Committed += amount.Amount;
     }
 
     /// <summary>A cash payment inside a deal first settles that deal's outstanding commitment in the same direction.</summary>
     private void Pay(DealStep step, string from, string to, Money amount)
     {
-        step.Add(new Posting(Layer.Cash, amount.Currency, from, to, amount.Amount));
+        step.Add(new Posting(Layer.Cash, Assets.Cash(amount.Currency), from, to, amount.Amount));
         if (_commitments.TryGetValue(new Flow(from, to, amount.Currency), out var line) && line.Outstanding > 0)
         {
             var release = Math.Min(line.Outstanding, amount.Amount);
             line.Released += release;
-            step.Add(new Posting(Layer.Commitment, amount.Currency, to, from, release));
+            step.Add(new Posting(Layer.Commitment, Assets.Promise(from, amount.Currency), to, from, release));
         }
     }
 
@@ -229,8 +229,8 @@ public sealed class DealBook
                 break;
             }
         }
-        step.Add(new Posting(Layer.Holding, HoldingAssets.UnvestedWarrants(v.Issuer), v.Holder, v.Issuer, v.Shares));
-        step.Add(new Posting(Layer.Holding, HoldingAssets.VestedWarrants(v.Issuer), v.Issuer, v.Holder, v.Shares));
+        step.Add(new Posting(Layer.Holding, Assets.UnvestedWarrants(v.Issuer), v.Holder, v.Issuer, v.Shares));
+        step.Add(new Posting(Layer.Holding, Assets.VestedWarrants(v.Issuer), v.Issuer, v.Holder, v.Shares));
     }
 
     private void Exercise(DealStep step, WarrantsExercised x)
@@ -255,8 +255,8 @@ public sealed class DealBook
                 break;
             }
         }
-        step.Add(new Posting(Layer.Holding, HoldingAssets.VestedWarrants(x.Issuer), x.Holder, x.Issuer, x.Shares));
-        step.Add(new Posting(Layer.Holding, HoldingAssets.Shares(x.Issuer), x.Issuer, x.Holder, x.Shares));
+        step.Add(new Posting(Layer.Holding, Assets.VestedWarrants(x.Issuer), x.Holder, x.Issuer, x.Shares));
+        step.Add(new Posting(Layer.Holding, Assets.Shares(x.Issuer), x.Issuer, x.Holder, x.Shares));
         foreach (var (currency, amount) in strikeCash.Where(c => c.Value > 0))
         {
             Pay(step, x.Holder, x.Issuer, new Money(amount, currency));
@@ -273,7 +273,7 @@ public sealed class DealBook
         }
         loan.Repaid += r.Amount.Amount;
         Pay(step, r.Borrower, r.Lender, r.Amount);
-        step.Add(new Posting(Layer.Holding, HoldingAssets.Loan(r.Amount.Currency), r.Lender, r.Borrower, r.Amount.Amount));
+        step.Add(new Posting(Layer.Holding, Assets.Loan(r.Amount.Currency), r.Lender, r.Borrower, r.Amount.Amount));
     }
 
     private CommitmentLine CommitmentFor(Flow flow) =>

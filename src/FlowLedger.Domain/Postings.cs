@@ -7,11 +7,7 @@ public enum Layer { Cash, Commitment, Holding }
 /// One double-entry movement: <see cref="From"/> loses <see cref="Quantity"/> of <see cref="Asset"/>
 /// and <see cref="To"/> gains it, so the postings of any asset always sum to zero.
 /// </summary>
-/// <remarks>
-/// Assets: cash and commitments are keyed by currency code ("USD"); holdings by kind and subject:
-/// <c>shares:{issuer}</c>, <c>warrants-unvested:{issuer}</c>, <c>warrants-vested:{issuer}</c>,
-/// <c>chips:{model}</c>, <c>capacity:{unit}</c>, <c>loan:{currency}</c> (a claim of the lender on the borrower).
-/// </remarks>
+/// <remarks>Asset names are made by <see cref="Assets"/>.</remarks>
 public sealed record Posting(Layer Layer, string Asset, string From, string To, decimal Quantity)
 {
     public Posting Swapped() => this with { From = To, To = From };
@@ -23,12 +19,32 @@ public static class Parties
     public const string External = "@external";
 }
 
-public static class HoldingAssets
+/// <summary>
+/// What a posting moves. Cash is keyed by currency code ("USD"). A commitment is a promise of its
+/// obligor, <c>promise:{obligor}:{currency}</c>, so a promise made (obligor → obligee) and one
+/// released (obligee → obligor) stay apart from a promise in the other direction. Holdings are keyed
+/// by kind and subject.
+/// </summary>
+public static class Assets
 {
+    private const string PromisePrefix = "promise:";
+
+    public static string Cash(string currency) => currency;
+    public static string Promise(string obligor, string currency) => $"{PromisePrefix}{obligor}:{currency}";
     public static string Shares(string issuer) => $"shares:{issuer}";
     public static string UnvestedWarrants(string issuer) => $"warrants-unvested:{issuer}";
     public static string VestedWarrants(string issuer) => $"warrants-vested:{issuer}";
     public static string Chips(string model) => $"chips:{model}";
     public static string Capacity(string unit) => $"capacity:{unit}";
+
+    /// <summary>A lender's claim on a borrower, in one currency.</summary>
     public static string Loan(string currency) => $"loan:{currency}";
+
+    /// <summary>The currency of a cash or commitment asset.</summary>
+    public static string CurrencyOf(string asset) =>
+        asset.StartsWith(PromisePrefix, StringComparison.Ordinal) ? asset[(asset.LastIndexOf(':') + 1)..] : asset;
+
+    /// <summary>Who made the promise of a commitment asset.</summary>
+    public static string ObligorOf(string promise) =>
+        promise[PromisePrefix.Length..promise.LastIndexOf(':')];
 }

@@ -77,5 +77,14 @@ public sealed class DealReadTests(AppFixture app) : IClassFixture<AppFixture>
         Assert.Equal(HttpStatusCode.NotFound, (await _api.GetAsync($"/api/deals/{deal}?knownAt={before}")).Status);
     }
 
+    [Fact]
+    public async Task A_store_with_no_events_yet_lists_none()
+    {
+        await using var empty = new AppFixture(app.Server);
+        await empty.InitializeAsync();
+
+        Assert.Empty(await LedgerClient.For(empty).EventsAsync());
+    }
+
     private static System.Text.Json.Nodes.JsonNode Announced(System.Text.Json.Nodes.JsonNode deal) => deal["announced"]!.AsArray().Single()!;
 }

@@ -22,7 +22,7 @@ public sealed class DealBookTests
         var book = Books.After(Make.Announcement(Nvidia, OpenAi, Usd(100)));
 
         book.Apply(Make.Funding(Nvidia, OpenAi, Usd(30)))
-            .AssertPosts(Post.Cash(Nvidia, OpenAi, Usd(30)), Post.Commitment(OpenAi, Nvidia, Usd(30)));
+            .AssertPosts(Post.Cash(Nvidia, OpenAi, Usd(30)), Post.Release(OpenAi, Nvidia, Usd(30)));
         Assert.Equal(70m, book.Outstanding(Nvidia, OpenAi));
     }
 
@@ -31,7 +31,7 @@ public sealed class DealBookTests
         new DealBook().Apply(Make.Funding(Nvidia, OpenAi, Usd(30), shares: 1_000))
             .AssertPosts(
                 Post.Cash(Nvidia, OpenAi, Usd(30)),
-                Post.Holding(HoldingAssets.Shares(OpenAi), OpenAi, Nvidia, 1_000));
+                Post.Holding(Assets.Shares(OpenAi), OpenAi, Nvidia, 1_000));
 
     [Fact]
     public void A_funding_without_an_announcement_only_moves_cash() =>
@@ -101,7 +101,7 @@ public sealed class DealBookTests
         var book = Books.After(Make.PurchaseCommitment(OpenAi, Oracle, Usd(300)));
 
         book.Apply(Make.Services(OpenAi, Oracle, Usd(40)))
-            .AssertPosts(Post.Cash(OpenAi, Oracle, Usd(40)), Post.Commitment(Oracle, OpenAi, Usd(40)));
+            .AssertPosts(Post.Cash(OpenAi, Oracle, Usd(40)), Post.Release(Oracle, OpenAi, Usd(40)));
         Assert.Equal(260m, book.Outstanding(OpenAi, Oracle));
     }
 
@@ -111,7 +111,7 @@ public sealed class DealBookTests
         var book = Books.After(Make.Announcement(Nvidia, OpenAi, Usd(100)));
 
         book.Apply(Make.Services(Nvidia, OpenAi, Usd(150)))
-            .AssertPosts(Post.Cash(Nvidia, OpenAi, Usd(150)), Post.Commitment(OpenAi, Nvidia, Usd(100)));
+            .AssertPosts(Post.Cash(Nvidia, OpenAi, Usd(150)), Post.Release(OpenAi, Nvidia, Usd(100)));
         Assert.Equal(0m, book.Outstanding(Nvidia, OpenAi));
     }
 
@@ -119,7 +119,7 @@ public sealed class DealBookTests
     public void A_funding_after_other_payments_releases_only_what_they_left_outstanding() =>
         Books.After(Make.Announcement(Nvidia, OpenAi, Usd(100)), Make.Services(Nvidia, OpenAi, Usd(80)))
             .Apply(Make.Funding(Nvidia, OpenAi, Usd(50)))
-            .AssertPosts(Post.Cash(Nvidia, OpenAi, Usd(50)), Post.Commitment(OpenAi, Nvidia, Usd(20)));
+            .AssertPosts(Post.Cash(Nvidia, OpenAi, Usd(50)), Post.Release(OpenAi, Nvidia, Usd(20)));
 
     [Fact]
     public void A_payment_in_the_other_direction_releases_nothing()
@@ -141,15 +141,15 @@ public sealed class DealBookTests
     [Fact]
     public void Issuing_warrants_gives_the_holder_unvested_warrants_on_the_issuer() =>
         new DealBook().Apply(Make.Issue(Amd, OpenAi, 160, Usd(0.01m)))
-            .AssertPosts(Post.Holding(HoldingAssets.UnvestedWarrants(Amd), Amd, OpenAi, 160));
+            .AssertPosts(Post.Holding(Assets.UnvestedWarrants(Amd), Amd, OpenAi, 160));
 
     [Fact]
     public void Vesting_moves_warrants_from_unvested_to_vested() =>
         Books.After(Make.Issue(Amd, OpenAi, 160, Usd(0.01m)))
             .Apply(Make.Vest(Amd, OpenAi, 40))
             .AssertPosts(
-                Post.Holding(HoldingAssets.UnvestedWarrants(Amd), OpenAi, Amd, 40),
-                Post.Holding(HoldingAssets.VestedWarrants(Amd), Amd, OpenAi, 40));
+                Post.Holding(Assets.UnvestedWarrants(Amd), OpenAi, Amd, 40),
+                Post.Holding(Assets.VestedWarrants(Amd), Amd, OpenAi, 40));
 
     [Fact]
     public void Vesting_more_warrants_than_are_unvested_breaks_a_rule() =>
@@ -166,8 +166,8 @@ public sealed class DealBookTests
         Books.After(Make.Issue(Amd, OpenAi, 100, Usd(2)), Make.Vest(Amd, OpenAi, 100))
             .Apply(Make.Exercise(Amd, OpenAi, 40))
             .AssertPosts(
-                Post.Holding(HoldingAssets.VestedWarrants(Amd), OpenAi, Amd, 40),
-                Post.Holding(HoldingAssets.Shares(Amd), Amd, OpenAi, 40),
+                Post.Holding(Assets.VestedWarrants(Amd), OpenAi, Amd, 40),
+                Post.Holding(Assets.Shares(Amd), Amd, OpenAi, 40),
                 Post.Cash(OpenAi, Amd, Usd(80)));
 
     [Fact]
@@ -175,8 +175,8 @@ public sealed class DealBookTests
         Books.After(Make.Issue(Amd, OpenAi, 100, Usd(0)), Make.Vest(Amd, OpenAi, 100))
             .Apply(Make.Exercise(Amd, OpenAi, 100))
             .AssertPosts(
-                Post.Holding(HoldingAssets.VestedWarrants(Amd), OpenAi, Amd, 100),
-                Post.Holding(HoldingAssets.Shares(Amd), Amd, OpenAi, 100));
+                Post.Holding(Assets.VestedWarrants(Amd), OpenAi, Amd, 100),
+                Post.Holding(Assets.Shares(Amd), Amd, OpenAi, 100));
 
     [Fact]
     public void Lots_with_different_strikes_vest_and_are_exercised_oldest_first_each_at_its_own_strike()
@@ -213,21 +213,21 @@ public sealed class DealBookTests
     [Fact]
     public void A_purchase_commitment_of_capacity_gives_the_buyer_contracted_capacity_from_the_seller() =>
         new DealBook().Apply(Make.PurchaseCommitment(OpenAi, Oracle, capacity: SixGigawatts))
-            .AssertPosts(Post.Holding(HoldingAssets.Capacity("GW"), Oracle, OpenAi, 6));
+            .AssertPosts(Post.Holding(Assets.Capacity("GW"), Oracle, OpenAi, 6));
 
     [Fact]
     public void A_purchase_commitment_of_amount_and_capacity_posts_both() =>
         new DealBook().Apply(Make.PurchaseCommitment(OpenAi, Oracle, Usd(300), SixGigawatts))
             .AssertPosts(
                 Post.Commitment(OpenAi, Oracle, Usd(300)),
-                Post.Holding(HoldingAssets.Capacity("GW"), Oracle, OpenAi, 6));
+                Post.Holding(Assets.Capacity("GW"), Oracle, OpenAi, 6));
 
     [Fact]
     public void A_chip_purchase_pays_units_times_unit_price_and_gives_the_buyer_the_chips() =>
         new DealBook().Apply(Make.Chips(OpenAi, Nvidia, 1_000, Usd(2.5m), model: "GB200"))
             .AssertPosts(
                 Post.Cash(OpenAi, Nvidia, Usd(2_500)),
-                Post.Holding(HoldingAssets.Chips("GB200"), Nvidia, OpenAi, 1_000));
+                Post.Holding(Assets.Chips("GB200"), Nvidia, OpenAi, 1_000));
 
     [Fact]
     public void A_chip_purchase_settles_the_buyers_purchase_commitment_to_the_vendor()
@@ -237,8 +237,8 @@ public sealed class DealBookTests
         book.Apply(Make.Chips(OpenAi, Nvidia, 10, Usd(3)))
             .AssertPosts(
                 Post.Cash(OpenAi, Nvidia, Usd(30)),
-                Post.Commitment(Nvidia, OpenAi, Usd(30)),
-                Post.Holding(HoldingAssets.Chips("H100"), Nvidia, OpenAi, 10));
+                Post.Release(Nvidia, OpenAi, Usd(30)),
+                Post.Holding(Assets.Chips("H100"), Nvidia, OpenAi, 10));
         Assert.Equal(70m, book.Outstanding(OpenAi, Nvidia));
     }
 
@@ -254,7 +254,7 @@ public sealed class DealBookTests
         new DealBook().Apply(Make.Loan(Nvidia, OpenAi, Usd(100)))
             .AssertPosts(
                 Post.Cash(Nvidia, OpenAi, Usd(100)),
-                Post.Holding(HoldingAssets.Loan("USD"), OpenAi, Nvidia, 100));
+                Post.Holding(Assets.Loan("USD"), OpenAi, Nvidia, 100));
 
     [Fact]
     public void Repaying_a_loan_pays_the_lender_back_and_reduces_the_claim() =>
@@ -262,7 +262,7 @@ public sealed class DealBookTests
             .Apply(Make.Repayment(Nvidia, OpenAi, Usd(60)))
             .AssertPosts(
                 Post.Cash(OpenAi, Nvidia, Usd(60)),
-                Post.Holding(HoldingAssets.Loan("USD"), Nvidia, OpenAi, 60));
+                Post.Holding(Assets.Loan("USD"), Nvidia, OpenAi, 60));
 
     [Fact]
     public void Repaying_more_than_is_owed_breaks_a_rule() =>
@@ -300,9 +300,9 @@ public sealed class DealBookTests
 
         book.Apply(Make.Cancellation())
             .AssertPosts(
-                Post.Commitment(OpenAi, Nvidia, Usd(100)),
-                Post.Commitment(Nvidia, OpenAi, Usd(50)),
-                Post.Commitment(Oracle, OpenAi, Eur(20)));
+                Post.Release(OpenAi, Nvidia, Usd(100)),
+                Post.Release(Nvidia, OpenAi, Usd(50)),
+                Post.Release(Oracle, OpenAi, Eur(20)));
         Assert.All(book.Commitments, line => Assert.Equal(0m, line.Outstanding));
     }
 
@@ -310,7 +310,7 @@ public sealed class DealBookTests
     public void Cancelling_releases_only_the_part_of_a_commitment_still_outstanding() =>
         Books.After(Make.Announcement(Nvidia, OpenAi, Usd(100)), Make.Funding(Nvidia, OpenAi, Usd(30)))
             .Apply(Make.Cancellation())
-            .AssertPosts(Post.Commitment(OpenAi, Nvidia, Usd(70)));
+            .AssertPosts(Post.Release(OpenAi, Nvidia, Usd(70)));
 
     [Fact]
     public void Cancelling_a_deal_whose_commitments_are_all_settled_posts_nothing() =>

@@ -38,6 +38,8 @@ public static class LedgerStore
                 return options;
             })
             .UseLightweightSessions()
+            // Reads query the event tables directly, so they must exist before the first event does.
+            .ApplyAllDatabaseChangesOnStartup()
             .IntegrateWithWolverine();
         services.AddSingleton<LedgerRecorder>();
         return services;

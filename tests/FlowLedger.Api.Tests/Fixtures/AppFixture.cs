@@ -12,6 +12,8 @@ namespace FlowLedger.Api.Tests.Fixtures;
 /// </summary>
 public class AppFixture(PostgresServer server) : IAsyncLifetime
 {
+    public PostgresServer Server => server;
+
     public static readonly Instant Start = Instant.FromUtc(2026, 1, 5, 10, 0);
 
     public FakeClock Clock { get; } = new(Start);

@@ -63,7 +63,7 @@ public sealed class DealHistoryProperties
         {
             foreach (var posting in book.Apply((IDealEvent)entry.Event).Postings.Where(p => p.Layer == Layer.Commitment))
             {
-                Add(posted, new Flow(posting.From, posting.To, posting.Asset), posting.Quantity);
+                Add(posted, new Flow(posting.From, posting.To, Assets.CurrencyOf(posting.Asset)), posting.Quantity);
             }
         }
 
