@@ -28,7 +28,8 @@ builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.AddOpenApi();
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgresql");
 
-var app = builder.Build();
+// Disposed on every exit, so a command that started the embedded PostgreSQL also stops it.
+await using var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();

@@ -48,3 +48,12 @@ public static class Assets
     public static string ObligorOf(string promise) =>
         promise[PromisePrefix.Length..promise.LastIndexOf(':')];
 }
+
+public static class RegistrationPostings
+{
+    /// <summary>Opening cash comes in from outside the ledger on the registration's day (SPEC §3).</summary>
+    public static IReadOnlyList<Posting> Of(CompanyRegistered registration) =>
+        registration.OpeningCash is { Amount: > 0 } cash
+            ? [new Posting(Layer.Cash, Assets.Cash(cash.Currency), Parties.External, registration.CompanyId, cash.Amount)]
+            : [];
+}

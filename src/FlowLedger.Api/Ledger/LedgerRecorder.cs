@@ -175,14 +175,11 @@ public sealed class LedgerRecorder(IDocumentStore store, IClock clock, ILogger<L
             return loaded;
         }
         var events = await session.Events.FetchStreamAsync(dealId, token: ct);
-        var history = events.Select(ToRecordedEntry).ToList();
+        var history = events.Select(e => e.ToRecordedEntry()).ToList();
         var stream = new DealStream(events.Count == 0 ? 0 : events[^1].Version, history);
         decision.Deals[dealId] = stream;
         return stream;
     }
-
-    public static RecordedEntry ToRecordedEntry(IEvent e) =>
-        new(e.Id, e.Sequence, Instant.FromDateTimeOffset(e.Timestamp), (ILedgerEvent)e.Data);
 
     private static async Task<Dictionary<string, IdempotencyRecord>> LoadIdempotencyRecordsAsync(
         IDocumentSession session, IReadOnlyList<PendingEntry> entries, CancellationToken ct)

@@ -1,6 +1,7 @@
 using FlowLedger.Api.Hosting;
 using FlowLedger.Domain;
 using FlowLedger.Projections;
+using FlowLedger.Projections.Balances;
 using JasperFx;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
@@ -34,6 +35,10 @@ public static class LedgerStore
                 }
 
                 options.Projections.Add<CompanyProfileProjection>(ProjectionLifecycle.Inline);
+                var postings = PostingsTable.Define(Schema);
+                options.Storage.ExtendedSchemaObjects.Add(postings);
+                options.Projections.Add(new PostingsProjection(Schema), ProjectionLifecycle.Inline,
+                    projectionName: "Postings", asyncConfiguration: o => o.DeleteDataInTableOnTeardown(postings.Identifier.QualifiedName));
                 options.Schema.For<IdempotencyRecord>();
                 return options;
             })

@@ -1,5 +1,6 @@
 using FlowLedger.Api.Ledger;
 using FlowLedger.Domain;
+using FlowLedger.Projections;
 using Marten;
 using NodaTime;
 using Wolverine.Http;
@@ -30,7 +31,7 @@ public static class GetDealEndpoint
     {
         var point = TimeQuery.Parse(asOf, knownAt, clock);
         var events = await session.Events.FetchStreamAsync(dealId, token: ct);
-        var history = events.Select(LedgerRecorder.ToRecordedEntry).ToList();
+        var history = events.Select(e => e.ToRecordedEntry()).ToList();
         var known = history.Where(e => e.RecordedAt <= point.KnownAt).ToList();
         if (known.Count == 0)
         {
