@@ -81,11 +81,14 @@ public sealed class PostingsProjection(string schema) : IProjection
         for (var ordinal = 0; ordinal < postings.Postings.Count; ordinal++)
         {
             var p = postings.Postings[ordinal];
-            // A rebuild replays what is already there: the same event, ordinal and instant is the same row.
+            // Two writes recorded at the same instant: the later one's view of that instant replaces the earlier's.
             operations.QueueSqlCommand(
                 $"insert into {schema}.{PostingsTable.Name} " +
                 "(event_id, ordinal, known_from, stream_key, effective_on, layer, asset, from_party, to_party, quantity) " +
-                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing",
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) " +
+                "on conflict (event_id, ordinal, known_from) do update set known_to = null, effective_on = excluded.effective_on, " +
+                "layer = excluded.layer, asset = excluded.asset, from_party = excluded.from_party, to_party = excluded.to_party, " +
+                "quantity = excluded.quantity",
                 eventId, ordinal, knownFrom, streamKey, postings.EffectiveOn.ToDateOnly(),
                 PostingsTable.LayerName(p.Layer), p.Asset, p.From, p.To, p.Quantity);
         }
