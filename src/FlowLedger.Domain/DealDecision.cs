@@ -1,3 +1,5 @@
+using NodaTime;
+
 namespace FlowLedger.Domain;
 
 /// <summary>
@@ -50,5 +52,61 @@ public static class DealDecision
             return RuleBreak.Broken($"A reversal is effective on its target's day, {target.EffectiveOn:yyyy-MM-dd}, not {reversal.EffectiveOn:yyyy-MM-dd}.");
         }
         return null;
+    }
+}
+
+/// <summary>
+/// Decides a run of new events for one deal, as an import or a busy writer sends them. An event
+/// that sorts after everything the deal holds is applied to the deal's running book; only a
+/// backdated event or a reversal pays for refolding the whole deal (<see cref="DealDecision.Check"/>).
+/// </summary>
+public sealed class DealDecider(IEnumerable<RecordedEntry> recorded)
+{
+    private readonly List<RecordedEntry> _history = recorded.ToList();
+    private DealBook? _book;
+    private LocalDate? _lastDay;
+
+    public IReadOnlyList<RecordedEntry> History => _history;
+
+    /// <summary>Decides one more event; when it breaks no rule it joins the deal.</summary>
+    public IReadOnlyList<RuleBreak> Accept(RecordedEntry candidate)
+    {
+        var book = _book ??= Refold();
+        if (candidate.Event is not EntryReversed && (_lastDay is not { } last || candidate.EffectiveOn >= last))
+        {
+            var step = book.Apply((IDealEvent)candidate.Event);
+            if (step.Violations.Count > 0)
+            {
+                // Apply may have changed the book before it found the violation: start again from the history.
+                _book = null;
+                return step.Violations.Select(RuleBreak.Broken).ToList();
+            }
+            Add(candidate);
+            return [];
+        }
+
+        var breaks = DealDecision.Check(_history, candidate);
+        if (breaks.Count == 0)
+        {
+            Add(candidate);
+            _book = null;
+        }
+        return breaks;
+    }
+
+    private void Add(RecordedEntry candidate)
+    {
+        _history.Add(candidate);
+        if (_lastDay is not { } last || candidate.EffectiveOn > last)
+        {
+            _lastDay = candidate.EffectiveOn;
+        }
+    }
+
+    private DealBook Refold()
+    {
+        var visible = PointInTime.Latest.Visible(_history);
+        _lastDay = visible.Count == 0 ? null : visible.Max(e => e.EffectiveOn);
+        return DealBook.Fold(visible);
     }
 }

@@ -5,6 +5,12 @@ namespace FlowLedger.Domain;
 /// <summary>An event as the store recorded it: its identity, global sequence and recorded time.</summary>
 public sealed record RecordedEntry(Guid EventId, long Sequence, Instant RecordedAt, ILedgerEvent Event)
 {
+    /// <summary>
+    /// Sequences from here up stand for events not stored yet, which the store has not numbered:
+    /// they sort after every stored event, which is where they will land.
+    /// </summary>
+    public const long Unstored = long.MaxValue / 2;
+
     public LocalDate EffectiveOn => Event.EffectiveOn;
 }
 

@@ -87,7 +87,7 @@ public sealed class LedgerRecorder(IDocumentStore store, IClock clock, ILogger<L
         public Dictionary<string, DealStream> Deals { get; } = new(StringComparer.Ordinal);
     }
 
-    private sealed record DealStream(long Version, List<RecordedEntry> History);
+    private sealed record DealStream(long Version, DealDecider Decider);
 
     private async Task<Decision> DecideAsync(IDocumentSession session, IReadOnlyList<PendingEntry> entries, CancellationToken ct)
     {
@@ -150,8 +150,7 @@ public sealed class LedgerRecorder(IDocumentStore store, IClock clock, ILogger<L
             return [RuleBreak.Malformed($"dealId '{entry.DealId}' must match [a-z0-9-]{{1,64}}.")];
         }
         var deal = await LoadDealAsync(session, decision, entry.DealId!, ct);
-        var pendingInDeal = deal.History.Count(e => e.Sequence > long.MaxValue / 2);
-        var currentVersion = deal.Version + pendingInDeal;
+        var currentVersion = deal.Version + deal.Decider.History.Count(e => e.Sequence > RecordedEntry.Unstored);
         if (entry.ExpectedVersion is { } expected && expected != currentVersion)
         {
             return [new RuleBreak(Refusal.Conflict,
@@ -159,13 +158,7 @@ public sealed class LedgerRecorder(IDocumentStore store, IClock clock, ILogger<L
         }
 
         // Not yet stored: it sorts after every recorded event of its day, in request order.
-        var candidate = new RecordedEntry(Guid.NewGuid(), long.MaxValue / 2 + index, now, entry.Event);
-        var breaks = DealDecision.Check(deal.History, candidate);
-        if (breaks.Count == 0)
-        {
-            deal.History.Add(candidate);
-        }
-        return breaks;
+        return deal.Decider.Accept(new RecordedEntry(Guid.NewGuid(), RecordedEntry.Unstored + index, now, entry.Event));
     }
 
     private static async Task<DealStream> LoadDealAsync(IDocumentSession session, Decision decision, string dealId, CancellationToken ct)
@@ -175,8 +168,7 @@ public sealed class LedgerRecorder(IDocumentStore store, IClock clock, ILogger<L
             return loaded;
         }
         var events = await session.Events.FetchStreamAsync(dealId, token: ct);
-        var history = events.Select(e => e.ToRecordedEntry()).ToList();
-        var stream = new DealStream(events.Count == 0 ? 0 : events[^1].Version, history);
+        var stream = new DealStream(events.Count == 0 ? 0 : events[^1].Version, new DealDecider(events.Select(e => e.ToRecordedEntry())));
         decision.Deals[dealId] = stream;
         return stream;
     }

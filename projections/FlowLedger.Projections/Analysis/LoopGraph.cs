@@ -1,0 +1,105 @@
+using FlowLedger.Domain;
+using FlowLedger.Projections.Balances;
+using NodaTime;
+
+namespace FlowLedger.Projections.Analysis;
+
+/// <summary>One posting along a graph edge, with its place in the order of SPEC §2 (smaller is earlier).</summary>
+public readonly record struct EdgePosting(long Position, decimal Amount, LocalDate EffectiveOn);
+
+/// <summary>
+/// Everything that went from one party to another in a layer: the total of its postings, the events that
+/// made them, and the position of the first. A cash edge also carries its postings in order, which is what
+/// lets a loop say how much money went round in time order; a commitment edge has none to carry.
+/// </summary>
+public sealed record GraphEdge(
+    string From, string To, decimal Total, IReadOnlyList<Guid> EventIds, long FirstPosition, IReadOnlyList<EdgePosting> Postings);
+
+/// <summary>The edges of a layer, one per ordered pair of parties (SPEC §7).</summary>
+public static class LoopGraph
+{
+    /// <summary>The cash that went along each ordered pair, from movements in the order of SPEC §2.</summary>
+    public static IReadOnlyList<GraphEdge> Cash(IEnumerable<Movement> movements, string currency = "USD", LocalDate? from = null)
+    {
+        var edges = new EdgeTally(keepPostings: true);
+        var position = 0L;
+        foreach (var movement in movements)
+        {
+            position++;
+            if (movement.Currency == currency && IsOnOrAfter(movement.EffectiveOn, from))
+            {
+                edges.Add(movement.From, movement.To, movement.EventId, new EdgePosting(position, movement.Amount, movement.EffectiveOn));
+            }
+        }
+        return edges.ToList();
+    }
+
+    /// <summary>
+    /// The outstanding commitment of each obligor to each obligee: a promise (obligor → obligee) adds to it,
+    /// a release (obligee → obligor, of the obligor's promise) takes from it.
+    /// </summary>
+    public static IReadOnlyList<GraphEdge> Commitments(IEnumerable<FoldStep> steps, string currency = "USD", LocalDate? from = null)
+    {
+        var edges = new EdgeTally(keepPostings: false);
+        var position = 0L;
+        foreach (var step in steps)
+        {
+            foreach (var posting in step.Postings.Where(p => p.Layer == Layer.Commitment))
+            {
+                position++;
+                if (Assets.CurrencyOf(posting.Asset) != currency || !IsOnOrAfter(step.Entry.EffectiveOn, from))
+                {
+                    continue;
+                }
+                var obligor = Assets.ObligorOf(posting.Asset);
+                var isPromise = posting.From == obligor;
+                var obligee = isPromise ? posting.To : posting.From;
+                var change = new EdgePosting(position, isPromise ? posting.Quantity : -posting.Quantity, step.Entry.EffectiveOn);
+                edges.Add(obligor, obligee, step.Entry.EventId, change);
+            }
+        }
+        return edges.ToList();
+    }
+
+    private static bool IsOnOrAfter(LocalDate day, LocalDate? from) => from is not { } start || day >= start;
+
+    /// <summary>Postings (signed: a release counts against its promise) summed per ordered pair, edges in the order they were first posted.</summary>
+    private sealed class EdgeTally(bool keepPostings)
+    {
+        private readonly Dictionary<(string From, string To), Line> _lines = new();
+
+        public void Add(string from, string to, Guid eventId, EdgePosting posting)
+        {
+            if (!_lines.TryGetValue((from, to), out var line))
+            {
+                _lines[(from, to)] = line = new Line(from, to, posting.Position);
+            }
+            line.Total += posting.Amount;
+            // Events come in order, so an event with several postings on one edge repeats only consecutively.
+            if (line.EventIds.Count == 0 || line.EventIds[^1] != eventId)
+            {
+                line.EventIds.Add(eventId);
+            }
+            if (keepPostings)
+            {
+                line.Postings.Add(posting);
+            }
+        }
+
+        public IReadOnlyList<GraphEdge> ToList() =>
+            _lines.Values
+                .OrderBy(line => line.FirstPosition)
+                .Select(line => new GraphEdge(line.From, line.To, line.Total, line.EventIds, line.FirstPosition, line.Postings))
+                .ToList();
+
+        private sealed class Line(string from, string to, long firstPosition)
+        {
+            public string From { get; } = from;
+            public string To { get; } = to;
+            public long FirstPosition { get; } = firstPosition;
+            public decimal Total { get; set; }
+            public List<Guid> EventIds { get; } = [];
+            public List<EdgePosting> Postings { get; } = [];
+        }
+    }
+}

@@ -1,0 +1,25 @@
+using FlowLedger.Domain;
+using FlowLedger.Projections.Balances;
+using NodaTime;
+
+namespace FlowLedger.Projections.Analysis;
+
+/// <summary>
+/// Money that moved from one party to another (either may be <see cref="Parties.External"/>), with the
+/// event that moved it. Analyses take movements in the order of SPEC §2: (effectiveOn, sequence).
+/// </summary>
+public sealed record Movement(
+    string From, string To, decimal Amount, string Currency, LocalDate EffectiveOn, long Sequence, Guid EventId, string? DealId);
+
+public static class LedgerMovements
+{
+    /// <summary>The cash postings of the visible events, in the order the steps come in.</summary>
+    public static IEnumerable<Movement> Cash(IEnumerable<FoldStep> steps) =>
+        from step in steps
+        from posting in step.Postings
+        where posting.Layer == Layer.Cash
+        select new Movement(
+            posting.From, posting.To, posting.Quantity, Assets.CurrencyOf(posting.Asset),
+            step.Entry.EffectiveOn, step.Entry.Sequence, step.Entry.EventId,
+            step.Entry.Event is IDealEvent ? step.StreamKey : null);
+}
