@@ -12,6 +12,7 @@ public sealed class ReplayTests(AppFixture app) : IClassFixture<AppFixture>
     private async Task<List<JsonNode>> ReplayAsync(string query)
     {
         var response = await app.Host.Server.CreateClient().GetAsync($"/api/replay{query}", TestContext.Current.CancellationToken);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/x-ndjson", response.Content.Headers.ContentType?.MediaType);
         var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         return text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonNode.Parse(line)!).ToList();
@@ -45,5 +46,15 @@ public sealed class ReplayTests(AppFixture app) : IClassFixture<AppFixture>
 
         var payee = line["balances"]!.AsArray().Single(x => x!["companyId"]!.GetValue<string>() == b)!;
         Assert.Equal(12m, payee["cash"]!["USD"]!["in"]!.GetValue<decimal>());
+    }
+
+    [Fact]
+    public async Task An_empty_window_is_an_empty_stream_and_a_bad_day_names_the_parameter()
+    {
+        Assert.Empty(await ReplayAsync("?from=2030-01-01&to=2030-01-02"));
+
+        var bad = await _api.GetAsync("/api/replay?to=2025-13-01");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.Status);
+        Assert.StartsWith("to '2025-13-01'", bad.Detail);
     }
 }

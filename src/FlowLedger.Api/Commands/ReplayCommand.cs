@@ -19,7 +19,7 @@ public sealed class ReplayInput : NetCoreInput
     public string? KnownAtFlag;
 }
 
-[Description("Prints every company's cash, commitments and counterparties on a day, as known at an instant")]
+[Description("Prints every company's cash and commitments on a day, as known at an instant, from the postings projection")]
 public sealed class ReplayCommand : JasperFxAsyncCommand<ReplayInput>
 {
     public override async Task<bool> Execute(ReplayInput input)
@@ -28,7 +28,7 @@ public sealed class ReplayCommand : JasperFxAsyncCommand<ReplayInput>
         var store = host.Services.GetRequiredService<IDocumentStore>();
         // Commands do not start the app, so the schema the app applies at start is applied here.
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
-        var at = TimeQuery.Parse(input.ToFlag, input.KnownAtFlag, host.Services.GetRequiredService<IClock>());
+        var at = TimeQuery.Parse(input.ToFlag, input.KnownAtFlag, host.Services.GetRequiredService<IClock>(), asOfName: "--to");
         await using var session = store.QuerySession();
         var companies = await session.Query<CompanyProfile>().OrderBy(c => c.CompanyId).ToListAsync();
         var totals = await PostingsQuery.TotalsAsync(store, at.AsOf, at.KnownAt!.Value, party: null, CancellationToken.None);

@@ -7,8 +7,9 @@ namespace FlowLedger.Api.Ledger;
 /// <summary>Reads the asOf and knownAt of a query (SPEC §2); knownAt defaults to now.</summary>
 public static class TimeQuery
 {
-    public static PointInTime Parse(string? asOf, string? knownAt, IClock clock) => new(
-        string.IsNullOrEmpty(asOf) ? null : ParseDate("asOf", asOf),
+    /// <param name="asOfName">What the caller calls the day, for error messages (the replay calls it "to").</param>
+    public static PointInTime Parse(string? asOf, string? knownAt, IClock clock, string asOfName = "asOf") => new(
+        string.IsNullOrEmpty(asOf) ? null : ParseDate(asOfName, asOf),
         string.IsNullOrEmpty(knownAt) ? clock.GetCurrentInstant() : ParseInstant("knownAt", knownAt));
 
     public static LocalDate ParseDate(string name, string value) =>

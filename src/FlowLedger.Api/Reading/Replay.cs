@@ -28,11 +28,13 @@ public static class ReplayEndpoint
         string? from, string? to, string? knownAt, HttpContext context, IQuerySession session, IClock clock,
         IOptions<JsonOptions> json, CancellationToken ct)
     {
-        var at = TimeQuery.Parse(to, knownAt, clock);
+        var at = TimeQuery.Parse(to, knownAt, clock, asOfName: "to");
         var start = string.IsNullOrEmpty(from) ? (LocalDate?)null : TimeQuery.ParseDate("from", from);
         var events = await session.Events.QueryAllRawEvents().ToListAsync(ct);
 
         context.Response.ContentType = "application/x-ndjson";
+        // An empty window is still a 200 with no lines, not a 204.
+        await context.Response.StartAsync(ct);
         var totals = new RunningTotals();
         foreach (var step in LedgerFold.Steps(events.Select(e => (e.StreamKey!, e.ToRecordedEntry())), at))
         {
