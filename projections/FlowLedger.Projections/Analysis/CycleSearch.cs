@@ -24,22 +24,29 @@ internal sealed class CycleSearch
             .Where(edge => edge.From != Parties.External && edge.To != Parties.External && edge.From != edge.To)
             .Where(edge => edge.Total > 0 && (minAmount is not { } least || edge.Total >= least))
             .ToList();
-        var duplicate = kept.GroupBy(edge => (edge.From, edge.To)).FirstOrDefault(pair => pair.Count() > 1);
-        if (duplicate is not null)
-        {
-            throw new ArgumentException($"The graph has more than one edge {duplicate.Key.From} → {duplicate.Key.To}.", nameof(edges));
-        }
-
-        var nodes = kept.SelectMany(edge => new[] { edge.From, edge.To }).Distinct().Order(StringComparer.Ordinal).ToList();
+        var nodes = kept.Select(edge => edge.From).Concat(kept.Select(edge => edge.To)).ToHashSet(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal)
+            .ToList();
         var indexOf = nodes.Select((node, index) => (node, index)).ToDictionary(n => n.node, n => n.index, StringComparer.Ordinal);
-        var outgoing = nodes
-            .Select(node => kept
-                .Where(edge => edge.From == node)
-                .Select(edge => (Target: indexOf[edge.To], Edge: edge))
-                .OrderBy(step => step.Target)
-                .ToArray())
-            .ToArray();
-        return new CycleSearch(outgoing);
+
+        var outgoing = nodes.Select(_ => new List<(int Target, GraphEdge Edge)>()).ToArray();
+        foreach (var edge in kept)
+        {
+            outgoing[indexOf[edge.From]].Add((indexOf[edge.To], edge));
+        }
+        foreach (var leaving in outgoing)
+        {
+            leaving.Sort((a, b) => a.Target.CompareTo(b.Target));
+            // Sorted by target, two edges for one ordered pair sit side by side.
+            for (var i = 1; i < leaving.Count; i++)
+            {
+                if (leaving[i].Target == leaving[i - 1].Target)
+                {
+                    throw new ArgumentException($"The graph has more than one edge {leaving[i].Edge.From} → {leaving[i].Edge.To}.", nameof(edges));
+                }
+            }
+        }
+        return new CycleSearch(outgoing.Select(leaving => leaving.ToArray()).ToArray());
     }
 
     /// <summary>

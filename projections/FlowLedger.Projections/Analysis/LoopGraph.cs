@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using FlowLedger.Domain;
 using FlowLedger.Projections.Balances;
 using NodaTime;
@@ -66,15 +67,18 @@ public static class LoopGraph
     /// <summary>Postings (signed: a release counts against its promise) summed per ordered pair, edges in the order they were first posted.</summary>
     private sealed class EdgeTally(bool keepPostings)
     {
-        private readonly Dictionary<(string From, string To), Line> _lines = new();
+        private readonly Dictionary<(string From, string To), Line> _lineOf = new();
+        private readonly List<Line> _firstPosted = [];
 
         public void Add(string from, string to, Guid eventId, EdgePosting posting)
         {
-            if (!_lines.TryGetValue((from, to), out var line))
+            ref var line = ref CollectionsMarshal.GetValueRefOrAddDefault(_lineOf, (from, to), out var postedBefore);
+            if (!postedBefore)
             {
-                _lines[(from, to)] = line = new Line(from, to, posting.Position);
+                line = new Line(from, to, posting.Position);
+                _firstPosted.Add(line);
             }
-            line.Total += posting.Amount;
+            line!.Total += posting.Amount;
             // Events come in order, so an event with several postings on one edge repeats only consecutively.
             if (line.EventIds.Count == 0 || line.EventIds[^1] != eventId)
             {
@@ -87,10 +91,7 @@ public static class LoopGraph
         }
 
         public IReadOnlyList<GraphEdge> ToList() =>
-            _lines.Values
-                .OrderBy(line => line.FirstPosition)
-                .Select(line => new GraphEdge(line.From, line.To, line.Total, line.EventIds, line.FirstPosition, line.Postings))
-                .ToList();
+            _firstPosted.Select(line => new GraphEdge(line.From, line.To, line.Total, line.EventIds, line.FirstPosition, line.Postings)).ToList();
 
         private sealed class Line(string from, string to, long firstPosition)
         {

@@ -28,7 +28,8 @@ public static class Loops
     /// Finds every simple cycle of 2 to <paramref name="maxLength"/> companies whose smallest edge is at least
     /// <paramref name="minAmount"/>, and reports the best <paramref name="limit"/> of them: by temporal flow
     /// (cash) or bottleneck (commitments), descending, then by bottleneck and path. The search stops once
-    /// <paramref name="timeBudget"/>, measured on <paramref name="clock"/>, is spent.
+    /// <paramref name="timeBudget"/>, counted from the call on <paramref name="clock"/> (the system's by default),
+    /// is spent; the loops found by then are still ranked and reported.
     /// </summary>
     /// <param name="edges">One edge per ordered pair, as <see cref="LoopGraph"/> builds them.</param>
     public static LoopsResult Find(

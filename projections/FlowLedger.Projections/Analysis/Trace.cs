@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using FlowLedger.Domain;
 using NodaTime;
 
@@ -96,8 +97,8 @@ public static class Trace
     /// <summary>Tagged money per edge, edges in the order they first carried some.</summary>
     private sealed class FlowTally
     {
-        private readonly Dictionary<(string From, string To), int> _indexOf = new();
-        private readonly List<TraceFlow> _flows = [];
+        private readonly Dictionary<(string From, string To), decimal> _amounts = new();
+        private readonly List<(string From, string To)> _firstCarried = [];
 
         public void Add(string from, string to, decimal tagged)
         {
@@ -105,17 +106,16 @@ public static class Trace
             {
                 return;
             }
-            if (_indexOf.TryGetValue((from, to), out var index))
+            // One lookup per payment: a trace can carry tagged money along most of a million payments.
+            ref var amount = ref CollectionsMarshal.GetValueRefOrAddDefault(_amounts, (from, to), out var carriedBefore);
+            if (!carriedBefore)
             {
-                _flows[index] = _flows[index] with { Amount = _flows[index].Amount + tagged };
+                _firstCarried.Add((from, to));
             }
-            else
-            {
-                _indexOf[(from, to)] = _flows.Count;
-                _flows.Add(new TraceFlow(from, to, tagged));
-            }
+            amount += tagged;
         }
 
-        public IReadOnlyList<TraceFlow> InFirstOccurrenceOrder() => _flows;
+        public IReadOnlyList<TraceFlow> InFirstOccurrenceOrder() =>
+            _firstCarried.Select(edge => new TraceFlow(edge.From, edge.To, _amounts[edge])).ToList();
     }
 }
