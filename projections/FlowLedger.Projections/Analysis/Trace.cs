@@ -86,13 +86,15 @@ public static class Trace
         var holders = pools
             .Where(pool => pool.Value.Tagged > 0)
             .OrderBy(pool => pool.Key, StringComparer.Ordinal)
-            .Select(pool => new TraceHolder(pool.Key, pool.Value.Tagged))
+            .Select(pool => new TraceHolder(pool.Key, Normalized(pool.Value.Tagged)))
             .ToList();
-        return new TraceResult(source, policy, currency, traced, returned, leftLedger, holders, flows.InFirstOccurrenceOrder());
-
+        return new TraceResult(source, policy, currency, Normalized(traced), Normalized(returned), Normalized(leftLedger), holders, flows.InFirstOccurrenceOrder());
         CashPool PoolOf(string company) =>
             pools.TryGetValue(company, out var pool) ? pool : pools[company] = CashPool.For(policy);
     }
+
+    /// <summary>Rounded shares carry trailing zeros (2.000000000000); the answer shows the number, 2.</summary>
+    private static decimal Normalized(decimal value) => value / 1.0000000000000000000000000000m;
 
     /// <summary>Tagged money per edge, edges in the order they first carried some.</summary>
     private sealed class FlowTally
@@ -116,6 +118,6 @@ public static class Trace
         }
 
         public IReadOnlyList<TraceFlow> InFirstOccurrenceOrder() =>
-            _firstCarried.Select(edge => new TraceFlow(edge.From, edge.To, _amounts[edge])).ToList();
+            _firstCarried.Select(edge => new TraceFlow(edge.From, edge.To, Normalized(_amounts[edge]))).ToList();
     }
 }

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using FlowLedger.Api.Ledger;
 using FlowLedger.Domain;
-using FlowLedger.Projections;
 using FlowLedger.Projections.Balances;
 using Marten;
 using Microsoft.AspNetCore.Http.Json;
@@ -30,13 +29,13 @@ public static class ReplayEndpoint
     {
         var at = TimeQuery.Parse(to, knownAt, clock, asOfName: "to");
         var start = string.IsNullOrEmpty(from) ? (LocalDate?)null : TimeQuery.ParseDate("from", from);
-        var events = await session.Events.QueryAllRawEvents().ToListAsync(ct);
+        var steps = await LedgerHistory.StepsAsync(session, at, ct);
 
         context.Response.ContentType = "application/x-ndjson";
         // An empty window is still a 200 with no lines, not a 204.
         await context.Response.StartAsync(ct);
         var totals = new RunningTotals();
-        foreach (var step in LedgerFold.Steps(events.Select(e => (e.StreamKey!, e.ToRecordedEntry())), at))
+        foreach (var step in steps)
         {
             totals.Add(step.Postings);
             if (start is { } first && step.Entry.EffectiveOn < first)

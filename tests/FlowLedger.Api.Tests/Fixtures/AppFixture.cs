@@ -23,7 +23,7 @@ public class AppFixture(PostgresServer server) : IAsyncLifetime
     /// <summary>Whether the app loads the demo scenario on start; only the demo's own tests want it.</summary>
     protected virtual bool LoadDemo => false;
 
-    public async ValueTask InitializeAsync()
+    public virtual async ValueTask InitializeAsync()
     {
         ConnectionString = await server.CreateDatabaseAsync();
         Host = await AlbaHost.For<Program>(builder =>
