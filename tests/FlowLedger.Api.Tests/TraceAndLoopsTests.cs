@@ -104,6 +104,7 @@ public sealed class TraceAndLoopsTests(WorkedExampleFixture app) : IClassFixture
 
     [Theory]
     [InlineData("/api/trace?asOf=2025-12-31")]
+    [InlineData("/api/trace?source=Nvidia")]
     [InlineData("/api/trace?source=v&policy=random")]
     [InlineData("/api/trace?source=v&currency=usd")]
     [InlineData("/api/trace?source=v&from=2025-02-30")]

@@ -74,6 +74,14 @@ public sealed class TraceCommand : JasperFxAsyncCommand<TraceInput>
         using var host = input.BuildHost();
         var request = TraceRequest.Parse(input.SourceFlag, input.PolicyFlag, input.DealFlag, input.FromFlag, input.CurrencyFlag);
         var (steps, at, services) = await input.FoldAsync(host);
+        await using (var session = host.Services.GetRequiredService<IDocumentStore>().QuerySession())
+        {
+            if (await session.LoadAsync<FlowLedger.Projections.CompanyProfile>(FlowLedger.Projections.CompanyProfile.StreamKeyOf(request.Source)) is null)
+            {
+                await Console.Error.WriteLineAsync($"No company '{request.Source}' is registered.");
+                return false;
+            }
+        }
         var result = Trace.Run(request.Source, LedgerMovements.Cash(steps), request.Policy, request.Currency, request.Deal, request.From);
         if (input.JsonFlag)
         {

@@ -39,9 +39,13 @@ public sealed record TraceRequest(string Source, TracePolicy Policy, string Poli
 {
     public static TraceRequest Parse(string? source, string? policy, string? deal, string? from, string? currency)
     {
-        if (!EventRules.IsSlug(source))
+        if (string.IsNullOrEmpty(source))
         {
             throw new MalformedRequestException("source is required: the id of the company whose outflows to trace.");
+        }
+        if (!EventRules.IsSlug(source))
+        {
+            throw new MalformedRequestException($"source '{source}' is not a company id ([a-z0-9-]{{1,64}}).");
         }
         var policyName = string.IsNullOrEmpty(policy) ? "proportional" : policy;
         var parsed = policyName switch
