@@ -16,6 +16,7 @@ public sealed class PostingsProjection(string schema) : IProjection
 {
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken ct)
     {
+        var changes = new PostingChanges();
         foreach (var stream in events.GroupBy(e => e.StreamKey!))
         {
             var batch = stream.OrderBy(e => e.Version).ToList();
@@ -24,15 +25,16 @@ public sealed class PostingsProjection(string schema) : IProjection
                 foreach (var e in batch)
                 {
                     var registration = (CompanyRegistered)e.Data;
-                    Open(operations, e.StreamKey!, e.Id, e.Timestamp, new EventPostings(registration.EffectiveOn, RegistrationPostings.Of(registration)));
+                    changes.Open(e.StreamKey!, e.Id, e.Timestamp, registration.EffectiveOn, RegistrationPostings.Of(registration));
                 }
                 continue;
             }
-            await ApplyDealAsync(operations, stream.Key, batch, ct);
+            await ApplyDealAsync(operations, changes, stream.Key, batch, ct);
         }
+        changes.Queue(operations, schema);
     }
 
-    private async Task ApplyDealAsync(IDocumentOperations operations, string dealId, List<IEvent> batch, CancellationToken ct)
+    private static async Task ApplyDealAsync(IDocumentOperations operations, PostingChanges changes, string dealId, List<IEvent> batch, CancellationToken ct)
     {
         // Inline, the batch is not stored yet; rebuilding, later events are. Versions tell what came before either way.
         var stored = await operations.Events.FetchStreamAsync(dealId, token: ct);
@@ -54,13 +56,11 @@ public sealed class PostingsProjection(string schema) : IProjection
                 }
                 if (was is not null)
                 {
-                    operations.QueueSqlCommand(
-                        $"update {schema}.{PostingsTable.Name} set known_to = ? where event_id = ? and known_to is null",
-                        learned.Key, eventId);
+                    changes.Close(eventId, learned.Key);
                 }
                 if (now is not null)
                 {
-                    Open(operations, dealId, eventId, learned.Key, now);
+                    changes.Open(dealId, eventId, learned.Key, now.EffectiveOn, now.Postings);
                 }
             }
         }
@@ -74,23 +74,5 @@ public sealed class PostingsProjection(string schema) : IProjection
         var book = new DealBook();
         return PointInTime.Latest.Visible(history)
             .ToDictionary(e => e.EventId, e => new EventPostings(e.EffectiveOn, book.Apply((IDealEvent)e.Event).Postings));
-    }
-
-    private void Open(IDocumentOperations operations, string streamKey, Guid eventId, DateTimeOffset knownFrom, EventPostings postings)
-    {
-        for (var ordinal = 0; ordinal < postings.Postings.Count; ordinal++)
-        {
-            var p = postings.Postings[ordinal];
-            // Two writes recorded at the same instant: the later one's view of that instant replaces the earlier's.
-            operations.QueueSqlCommand(
-                $"insert into {schema}.{PostingsTable.Name} " +
-                "(event_id, ordinal, known_from, stream_key, effective_on, layer, asset, from_party, to_party, quantity) " +
-                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) " +
-                "on conflict (event_id, ordinal, known_from) do update set known_to = null, effective_on = excluded.effective_on, " +
-                "layer = excluded.layer, asset = excluded.asset, from_party = excluded.from_party, to_party = excluded.to_party, " +
-                "quantity = excluded.quantity",
-                eventId, ordinal, knownFrom, streamKey, postings.EffectiveOn.ToDateOnly(),
-                PostingsTable.LayerName(p.Layer), p.Asset, p.From, p.To, p.Quantity);
-        }
     }
 }
