@@ -8,10 +8,7 @@ public enum Layer { Cash, Commitment, Holding }
 /// and <see cref="To"/> gains it, so the postings of any asset always sum to zero.
 /// </summary>
 /// <remarks>Asset names are made by <see cref="Assets"/>.</remarks>
-public sealed record Posting(Layer Layer, string Asset, string From, string To, decimal Quantity)
-{
-    public Posting Swapped() => this with { From = To, To = From };
-}
+public sealed record Posting(Layer Layer, string Asset, string From, string To, decimal Quantity);
 
 public static class Parties
 {
