@@ -32,9 +32,7 @@ public class AnalysisInput : NetCoreInput
     /// <summary>Folds the ledger as the API does, in a host that is built but not started.</summary>
     public async Task<(IReadOnlyList<FoldStep> Steps, PointInTime At, IServiceProvider Services)> FoldAsync(IHost host)
     {
-        var store = host.Services.GetRequiredService<IDocumentStore>();
-        // Commands do not start the app, so the schema the app applies at start is applied here.
-        await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        var store = await host.LedgerStoreAsync();
         var at = TimeQuery.Parse(AsOfFlag, KnownAtFlag, host.Services.GetRequiredService<IClock>());
         await using var session = store.QuerySession();
         return (await LedgerHistory.StepsAsync(session, at, CancellationToken.None), at, host.Services);

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using FlowLedger.Api.Ledger;
 using FlowLedger.Api.Recording;
 using JasperFx.CommandLine;
-using Marten;
 
 namespace FlowLedger.Api.Commands;
 
@@ -24,8 +23,7 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
         }
         using var host = input.BuildHost();
         var recorder = host.Services.GetRequiredService<LedgerRecorder>();
-        // Commands do not start the app, so the schema the app applies at start is applied here.
-        await host.Services.GetRequiredService<IDocumentStore>().Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        await host.LedgerStoreAsync();
         var clock = Stopwatch.StartNew();
         using var reader = new StreamReader(input.File);
         var progress = new Progress<int>(lines => Console.Write($"\rread {lines:N0} lines ({clock.Elapsed.TotalSeconds:N1} s)"));

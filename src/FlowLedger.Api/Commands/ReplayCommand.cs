@@ -25,9 +25,7 @@ public sealed class ReplayCommand : JasperFxAsyncCommand<ReplayInput>
     public override async Task<bool> Execute(ReplayInput input)
     {
         using var host = input.BuildHost();
-        var store = host.Services.GetRequiredService<IDocumentStore>();
-        // Commands do not start the app, so the schema the app applies at start is applied here.
-        await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        var store = await host.LedgerStoreAsync();
         var at = TimeQuery.Parse(input.ToFlag, input.KnownAtFlag, host.Services.GetRequiredService<IClock>(), asOfName: "--to");
         await using var session = store.QuerySession();
         var companies = await session.Query<CompanyProfile>().OrderBy(c => c.CompanyId).ToListAsync();
