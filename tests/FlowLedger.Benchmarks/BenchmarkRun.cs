@@ -14,6 +14,7 @@ public sealed class BenchmarkRun(BenchOptions options, GeneratedLedger ledger)
 {
     private const double P1Target = 25_000;
     private const double P3TargetMs = 20;
+    private const double P4P5TargetMs = 2000;
     private const double P6Target = 50_000;
     private const double P8TargetMiB = 1024;
 
@@ -84,6 +85,9 @@ public sealed class BenchmarkRun(BenchOptions options, GeneratedLedger ledger)
 
             sampler.Phase = "P3 balances";
             await BalanceLatencyAsync(firstRecorded, lastRecorded, ct);
+
+            sampler.Phase = "P4 trace, P5 loops";
+            await AnalysisLatencyAsync(ct);
 
             if (!options.SkipRebuild)
             {
@@ -377,6 +381,29 @@ public sealed class BenchmarkRun(BenchOptions options, GeneratedLedger ledger)
         var p99 = P(0.99);
         _rows.Add([$"P3 balance at random (asOf, knownAt), {samples.Length:N0} queries", $"p50 {P(0.5):F1} ms, p95 {P(0.95):F1} ms, p99 {p99:F1} ms (max {samples[^1]:F1})",
             $"p99 ≤ {P3TargetMs} ms", Met(p99 <= P3TargetMs, P3TargetMs / p99)]);
+    }
+
+    // ---------------------------------------------------------------- P4, P5
+
+    /// <summary>The busiest source (the first company, where the skew puts most money) under each policy, then loops.</summary>
+    private async Task AnalysisLatencyAsync(CancellationToken ct)
+    {
+        var source = ledger.Companies[0];
+        foreach (var policy in new[] { "proportional", "fifo", "lifo" })
+        {
+            await TimeOneAsync($"P4 trace of {source}, {policy}", $"/api/trace?source={source}&policy={policy}", ct);
+        }
+        await TimeOneAsync("P5 loops, cash, maxLength 4, limit 50", "/api/loops?layer=cash&maxLength=4&limit=50", ct);
+        await TimeOneAsync("P5 loops, commitment, maxLength 4, limit 50", "/api/loops?layer=commitment&maxLength=4&limit=50", ct);
+    }
+
+    private async Task TimeOneAsync(string measure, string url, CancellationToken ct)
+    {
+        var watch = Stopwatch.StartNew();
+        var body = await GetStringAsync(url, ct);
+        var ms = watch.Elapsed.TotalMilliseconds;
+        var truncated = body.Contains("\"truncated\":true", StringComparison.Ordinal) ? " (truncated)" : "";
+        _rows.Add([measure, $"{ms / 1000:F2} s{truncated}", $"≤ {P4P5TargetMs / 1000:F0} s", Met(ms <= P4P5TargetMs, P4P5TargetMs / ms)]);
     }
 
     // ---------------------------------------------------------------- P6
