@@ -20,6 +20,8 @@ public sealed record CompanyProfile(
     private const string StreamPrefix = "company/";
 
     public static string StreamKeyOf(string companyId) => StreamPrefix + companyId;
+
+    public static bool IsCompanyStream(string streamKey) => streamKey.StartsWith(StreamPrefix, StringComparison.Ordinal);
 }
 
 public sealed partial class CompanyProfileProjection : SingleStreamProjection<CompanyProfile, string>

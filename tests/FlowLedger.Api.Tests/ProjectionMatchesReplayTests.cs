@@ -59,12 +59,24 @@ public sealed class ProjectionMatchesReplayTests(AppFixture app) : IClassFixture
                 var actual = BalanceSheet.For(company, projected);
                 Assert.True(Same(expected, actual), $"{company} at {point}: expected {Describe(expected)}, projected {Describe(actual)}");
             }
+
+            // What trace and loops follow: the same events, postings and order whether read from the projection or refolded.
+            var postedByProjection = await PostingsQuery.PostedEventsAsync(Store, point.AsOf, point.KnownAt!.Value, TestContext.Current.CancellationToken);
+            var postedByFold = LedgerFold.Steps(recorded, point)
+                .Select(step => step.Posted with { Postings = step.Posted.Postings.Where(p => p.Layer != Layer.Holding).ToList() })
+                .Where(posted => posted.Postings.Count > 0);
+            Assert.Equal(
+                string.Join("\n", postedByFold.Select(Describe)),
+                string.Join("\n", postedByProjection.Select(Describe)));
         }
     }
 
     private static bool Same(CompanyBalance a, CompanyBalance b) => Describe(a) == Describe(b);
 
     private static string Describe(CompanyBalance b) => System.Text.Json.JsonSerializer.Serialize(b);
+
+    private static string Describe(PostedEvent e) =>
+        $"{e.EventId} #{e.Sequence} {e.EffectiveOn} {e.DealId}: {string.Join("; ", e.Postings.Select(p => $"{p.Layer} {p.Asset} {p.From}->{p.To} {p.Quantity}"))}";
 
     private PointInTime RandomPoint(Random random, History history) => new(
         random.Next(4) == 0 ? null : new LocalDate(2025, 1, 1).PlusDays(random.Next(-10, 380)),

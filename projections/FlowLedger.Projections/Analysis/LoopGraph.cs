@@ -39,24 +39,28 @@ public static class LoopGraph
     /// The outstanding commitment of each obligor to each obligee: a promise (obligor → obligee) adds to it,
     /// a release (obligee → obligor, of the obligor's promise) takes from it.
     /// </summary>
-    public static IReadOnlyList<GraphEdge> Commitments(IEnumerable<FoldStep> steps, string currency = "USD", LocalDate? from = null)
+    public static IReadOnlyList<GraphEdge> Commitments(IEnumerable<FoldStep> steps, string currency = "USD", LocalDate? from = null) =>
+        Commitments(steps.Select(step => step.Posted), currency, from);
+
+    /// <inheritdoc cref="Commitments(IEnumerable{FoldStep}, string, LocalDate?)"/>
+    public static IReadOnlyList<GraphEdge> Commitments(IEnumerable<PostedEvent> events, string currency = "USD", LocalDate? from = null)
     {
         var edges = new EdgeTally(keepPostings: false);
         var position = 0L;
-        foreach (var step in steps)
+        foreach (var posted in events)
         {
-            foreach (var posting in step.Postings.Where(p => p.Layer == Layer.Commitment))
+            foreach (var posting in posted.Postings.Where(p => p.Layer == Layer.Commitment))
             {
                 position++;
-                if (Assets.CurrencyOf(posting.Asset) != currency || !IsOnOrAfter(step.Entry.EffectiveOn, from))
+                if (Assets.CurrencyOf(posting.Asset) != currency || !IsOnOrAfter(posted.EffectiveOn, from))
                 {
                     continue;
                 }
                 var obligor = Assets.ObligorOf(posting.Asset);
                 var isPromise = posting.From == obligor;
                 var obligee = isPromise ? posting.To : posting.From;
-                var change = new EdgePosting(position, isPromise ? posting.Quantity : -posting.Quantity, step.Entry.EffectiveOn);
-                edges.Add(obligor, obligee, step.Entry.EventId, change);
+                var change = new EdgePosting(position, isPromise ? posting.Quantity : -posting.Quantity, posted.EffectiveOn);
+                edges.Add(obligor, obligee, posted.EventId, change);
             }
         }
         return edges.ToList();

@@ -14,12 +14,14 @@ public sealed record Movement(
 public static class LedgerMovements
 {
     /// <summary>The cash postings of the visible events, in the order the steps come in.</summary>
-    public static IEnumerable<Movement> Cash(IEnumerable<FoldStep> steps) =>
-        from step in steps
-        from posting in step.Postings
+    public static IEnumerable<Movement> Cash(IEnumerable<FoldStep> steps) => Cash(steps.Select(step => step.Posted));
+
+    /// <summary>The cash postings of the events, in the order they come in.</summary>
+    public static IEnumerable<Movement> Cash(IEnumerable<PostedEvent> events) =>
+        from posted in events
+        from posting in posted.Postings
         where posting.Layer == Layer.Cash
         select new Movement(
             posting.From, posting.To, posting.Quantity, Assets.CurrencyOf(posting.Asset),
-            step.Entry.EffectiveOn, step.Entry.Sequence, step.Entry.EventId,
-            step.Entry.Event is IDealEvent ? step.StreamKey : null);
+            posted.EffectiveOn, posted.Sequence, posted.EventId, posted.DealId);
 }

@@ -1,9 +1,16 @@
 using FlowLedger.Domain;
+using NodaTime;
 
 namespace FlowLedger.Projections.Balances;
 
 /// <summary>One visible event of a replay with the postings it made.</summary>
-public sealed record FoldStep(string StreamKey, RecordedEntry Entry, IReadOnlyList<Posting> Postings);
+public sealed record FoldStep(string StreamKey, RecordedEntry Entry, IReadOnlyList<Posting> Postings)
+{
+    public PostedEvent Posted => new(Entry.EventId, Entry.Sequence, Entry.EffectiveOn, Entry.Event is IDealEvent ? StreamKey : null, Postings);
+}
+
+/// <summary>What the analyses need of an event: where it stands in the order of SPEC §2, its deal, its postings.</summary>
+public sealed record PostedEvent(Guid EventId, long Sequence, LocalDate EffectiveOn, string? DealId, IReadOnlyList<Posting> Postings);
 
 /// <summary>
 /// The ledger computed the slow way, by folding every visible event from scratch in the order of

@@ -1,3 +1,4 @@
+using FlowLedger.Domain;
 using Marten;
 using NodaTime;
 using Npgsql;
@@ -34,5 +35,45 @@ public static class PostingsQuery
             totals.Add(new PostingTotal(PostingsTable.ParseLayer(reader.GetString(0)), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetDecimal(4)));
         }
         return totals;
+    }
+
+    /// <summary>
+    /// The cash and commitment postings visible at a point in time, by event, in the order of SPEC §2 —
+    /// what trace and loops follow, read from the projection instead of refolding the store.
+    /// </summary>
+    public static async Task<IReadOnlyList<PostedEvent>> PostedEventsAsync(IDocumentStore store, LocalDate? asOf, Instant knownAt, CancellationToken ct)
+    {
+        var schema = store.Options.Events.DatabaseSchemaName;
+        var sql = $"""
+            select p.event_id, e.seq_id, p.effective_on, p.stream_key, p.layer, p.asset, p.from_party, p.to_party, p.quantity
+            from {schema}.{PostingsTable.Name} p
+            join {schema}.mt_events e on e.id = p.event_id
+            where p.layer <> 'holding'
+              and (@as_of::date is null or p.effective_on <= @as_of)
+              and p.known_from <= @known_at and (p.known_to is null or p.known_to > @known_at)
+            order by p.effective_on, e.seq_id, p.ordinal
+            """;
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.Add(new NpgsqlParameter("as_of", NpgsqlTypes.NpgsqlDbType.Date) { Value = (object?)asOf?.ToDateOnly() ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("known_at", NpgsqlTypes.NpgsqlDbType.TimestampTz) { Value = knownAt.ToDateTimeOffset() });
+
+        var events = new List<PostedEvent>();
+        List<Posting>? postings = null;
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var eventId = reader.GetGuid(0);
+            if (events.Count == 0 || events[^1].EventId != eventId)
+            {
+                var streamKey = reader.GetString(3);
+                postings = [];
+                events.Add(new PostedEvent(eventId, reader.GetInt64(1), LocalDate.FromDateOnly(reader.GetFieldValue<DateOnly>(2)),
+                    CompanyProfile.IsCompanyStream(streamKey) ? null : streamKey, postings));
+            }
+            postings!.Add(new Posting(PostingsTable.ParseLayer(reader.GetString(4)), reader.GetString(5), reader.GetString(6), reader.GetString(7), reader.GetDecimal(8)));
+        }
+        return events;
     }
 }

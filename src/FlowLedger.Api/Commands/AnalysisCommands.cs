@@ -29,13 +29,12 @@ public class AnalysisInput : NetCoreInput
     [FlagAlias("json")]
     public bool JsonFlag;
 
-    /// <summary>Folds the ledger as the API does, in a host that is built but not started.</summary>
-    public async Task<(IReadOnlyList<FoldStep> Steps, PointInTime At, IServiceProvider Services)> FoldAsync(IHost host)
+    /// <summary>Reads the ledger's postings as the API does, in a host that is built but not started.</summary>
+    public async Task<(IReadOnlyList<PostedEvent> Posted, PointInTime At, IServiceProvider Services)> PostedAsync(IHost host)
     {
         var store = await host.LedgerStoreAsync();
         var at = TimeQuery.Parse(AsOfFlag, KnownAtFlag, host.Services.GetRequiredService<IClock>());
-        await using var session = store.QuerySession();
-        return (await LedgerHistory.StepsAsync(session, at, CancellationToken.None), at, host.Services);
+        return (await PostingsQuery.PostedEventsAsync(store, at.AsOf, at.KnownAt!.Value, CancellationToken.None), at, host.Services);
     }
 
     public static string Format(decimal amount) => amount.ToString("#,0.##", CultureInfo.InvariantCulture);
@@ -71,7 +70,7 @@ public sealed class TraceCommand : JasperFxAsyncCommand<TraceInput>
     {
         using var host = input.BuildHost();
         var request = TraceRequest.Parse(input.SourceFlag, input.PolicyFlag, input.DealFlag, input.FromFlag, input.CurrencyFlag);
-        var (steps, at, services) = await input.FoldAsync(host);
+        var (posted, at, services) = await input.PostedAsync(host);
         await using (var session = host.Services.GetRequiredService<IDocumentStore>().QuerySession())
         {
             if (await session.LoadAsync<FlowLedger.Projections.CompanyProfile>(FlowLedger.Projections.CompanyProfile.StreamKeyOf(request.Source)) is null)
@@ -80,7 +79,7 @@ public sealed class TraceCommand : JasperFxAsyncCommand<TraceInput>
                 return false;
             }
         }
-        var result = Trace.Run(request.Source, LedgerMovements.Cash(steps), request.Policy, request.Currency, request.Deal, request.From);
+        var result = Trace.Run(request.Source, LedgerMovements.Cash(posted), request.Policy, request.Currency, request.Deal, request.From);
         if (input.JsonFlag)
         {
             AnalysisInput.PrintJson(result, services);
@@ -134,10 +133,10 @@ public sealed class LoopsCommand : JasperFxAsyncCommand<LoopsInput>
     {
         using var host = input.BuildHost();
         var request = LoopsRequest.Parse(input.FromFlag, input.LayerFlag, input.MaxLengthFlag, input.MinAmountFlag, input.LimitFlag, input.CurrencyFlag);
-        var (steps, at, services) = await input.FoldAsync(host);
+        var (posted, at, services) = await input.PostedAsync(host);
         var edges = request.Layer == Layer.Cash
-            ? LoopGraph.Cash(LedgerMovements.Cash(steps), request.Currency, request.From)
-            : LoopGraph.Commitments(steps, request.Currency, request.From);
+            ? LoopGraph.Cash(LedgerMovements.Cash(posted), request.Currency, request.From)
+            : LoopGraph.Commitments(posted, request.Currency, request.From);
         var result = Loops.Find(edges, request.Layer, request.MaxLength, request.MinAmount, request.Limit, GetLoopsEndpoint.SearchBudget);
         if (input.JsonFlag)
         {

@@ -1,6 +1,7 @@
 using FlowLedger.Api.Ledger;
 using FlowLedger.Domain;
 using FlowLedger.Projections.Analysis;
+using FlowLedger.Projections.Balances;
 using Marten;
 using NodaTime;
 using Wolverine.Http;
@@ -22,14 +23,14 @@ public static class GetLoopsEndpoint
     [Tags("Analysis")]
     public static async Task<LoopsView> Get(
         string? asOf, string? knownAt, string? from, string? layer, int? maxLength, decimal? minAmount, int? limit, string? currency,
-        IQuerySession session, IClock clock, CancellationToken ct)
+        IDocumentStore store, IClock clock, CancellationToken ct)
     {
         var at = TimeQuery.Parse(asOf, knownAt, clock);
         var request = LoopsRequest.Parse(from, layer, maxLength, minAmount, limit, currency);
-        var steps = await LedgerHistory.StepsAsync(session, at, ct);
+        var posted = await PostingsQuery.PostedEventsAsync(store, at.AsOf, at.KnownAt!.Value, ct);
         var edges = request.Layer == Layer.Cash
-            ? LoopGraph.Cash(LedgerMovements.Cash(steps), request.Currency, request.From)
-            : LoopGraph.Commitments(steps, request.Currency, request.From);
+            ? LoopGraph.Cash(LedgerMovements.Cash(posted), request.Currency, request.From)
+            : LoopGraph.Commitments(posted, request.Currency, request.From);
         var found = Loops.Find(edges, request.Layer, request.MaxLength, request.MinAmount, request.Limit, SearchBudget);
         return new LoopsView(at.AsOf, at.KnownAt!.Value, request.From, request.LayerName, request.Currency, found.Truncated, found.Loops);
     }

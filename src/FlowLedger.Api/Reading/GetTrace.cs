@@ -2,6 +2,7 @@ using FlowLedger.Api.Ledger;
 using FlowLedger.Domain;
 using FlowLedger.Projections;
 using FlowLedger.Projections.Analysis;
+using FlowLedger.Projections.Balances;
 using Marten;
 using NodaTime;
 using Wolverine.Http;
@@ -19,7 +20,7 @@ public static class GetTraceEndpoint
     [Tags("Analysis")]
     public static async Task<IResult> Get(
         string? source, string? asOf, string? knownAt, string? policy, string? deal, string? from, string? currency,
-        IQuerySession session, IClock clock, CancellationToken ct)
+        IQuerySession session, IDocumentStore store, IClock clock, CancellationToken ct)
     {
         var at = TimeQuery.Parse(asOf, knownAt, clock);
         var request = TraceRequest.Parse(source, policy, deal, from, currency);
@@ -27,8 +28,8 @@ public static class GetTraceEndpoint
         {
             return Problems.NotFound($"No company '{request.Source}' is registered.");
         }
-        var steps = await LedgerHistory.StepsAsync(session, at, ct);
-        var result = Trace.Run(request.Source, LedgerMovements.Cash(steps), request.Policy, request.Currency, request.Deal, request.From);
+        var posted = await PostingsQuery.PostedEventsAsync(store, at.AsOf, at.KnownAt!.Value, ct);
+        var result = Trace.Run(request.Source, LedgerMovements.Cash(posted), request.Policy, request.Currency, request.Deal, request.From);
         return Results.Ok(new TraceView(result.Source, request.PolicyName, at.AsOf, at.KnownAt!.Value, result.Currency, request.Deal, request.From,
             result.Traced, result.ReturnedToSource, result.LeftLedger, result.Holders, result.Flows));
     }
