@@ -79,7 +79,7 @@ public sealed class TraceCommand : JasperFxAsyncCommand<TraceInput>
                 return false;
             }
         }
-        var result = Trace.Run(request.Source, LedgerMovements.Cash(posted), request.Policy, request.Currency, request.Deal, request.From);
+        var result = request.Run(posted);
         if (input.JsonFlag)
         {
             AnalysisInput.PrintJson(result, services);
@@ -134,10 +134,7 @@ public sealed class LoopsCommand : JasperFxAsyncCommand<LoopsInput>
         using var host = input.BuildHost();
         var request = LoopsRequest.Parse(input.FromFlag, input.LayerFlag, input.MaxLengthFlag, input.MinAmountFlag, input.LimitFlag, input.CurrencyFlag);
         var (posted, at, services) = await input.PostedAsync(host);
-        var edges = request.Layer == Layer.Cash
-            ? LoopGraph.Cash(LedgerMovements.Cash(posted), request.Currency, request.From)
-            : LoopGraph.Commitments(posted, request.Currency, request.From);
-        var result = Loops.Find(edges, request.Layer, request.MaxLength, request.MinAmount, request.Limit, GetLoopsEndpoint.SearchBudget);
+        var result = request.Run(posted);
         if (input.JsonFlag)
         {
             AnalysisInput.PrintJson(result, services);

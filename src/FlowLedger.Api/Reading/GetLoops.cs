@@ -28,10 +28,7 @@ public static class GetLoopsEndpoint
         var at = TimeQuery.Parse(asOf, knownAt, clock);
         var request = LoopsRequest.Parse(from, layer, maxLength, minAmount, limit, currency);
         var posted = await PostingsQuery.PostedEventsAsync(store, at.AsOf, at.KnownAt!.Value, ct);
-        var edges = request.Layer == Layer.Cash
-            ? LoopGraph.Cash(LedgerMovements.Cash(posted), request.Currency, request.From)
-            : LoopGraph.Commitments(posted, request.Currency, request.From);
-        var found = Loops.Find(edges, request.Layer, request.MaxLength, request.MinAmount, request.Limit, SearchBudget);
+        var found = request.Run(posted);
         return new LoopsView(at.AsOf, at.KnownAt!.Value, request.From, request.LayerName, request.Currency, found.Truncated, found.Loops);
     }
 }
@@ -64,5 +61,13 @@ public sealed record LoopsRequest(LocalDate? From, Layer Layer, string LayerName
         }
         return new LoopsRequest(string.IsNullOrEmpty(from) ? null : TimeQuery.ParseDate("from", from),
             parsed, layerName, length, minAmount, take, AnalysisParameters.Currency(currency));
+    }
+
+    public LoopsResult Run(IReadOnlyList<PostedEvent> posted)
+    {
+        var edges = Layer == Layer.Cash
+            ? LoopGraph.Cash(LedgerMovements.Cash(posted), Currency, From)
+            : LoopGraph.Commitments(posted, Currency, From);
+        return Loops.Find(edges, Layer, MaxLength, MinAmount, Limit, GetLoopsEndpoint.SearchBudget);
     }
 }

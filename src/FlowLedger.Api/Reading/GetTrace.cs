@@ -29,7 +29,7 @@ public static class GetTraceEndpoint
             return Problems.NotFound($"No company '{request.Source}' is registered.");
         }
         var posted = await PostingsQuery.PostedEventsAsync(store, at.AsOf, at.KnownAt!.Value, ct);
-        var result = Trace.Run(request.Source, LedgerMovements.Cash(posted), request.Policy, request.Currency, request.Deal, request.From);
+        var result = request.Run(posted);
         return Results.Ok(new TraceView(result.Source, request.PolicyName, at.AsOf, at.KnownAt!.Value, result.Currency, request.Deal, request.From,
             result.Traced, result.ReturnedToSource, result.LeftLedger, result.Holders, result.Flows));
     }
@@ -59,6 +59,9 @@ public sealed record TraceRequest(string Source, TracePolicy Policy, string Poli
         return new TraceRequest(source!, parsed, policyName, AnalysisParameters.Currency(currency), NullIfEmpty(deal),
             string.IsNullOrEmpty(from) ? null : TimeQuery.ParseDate("from", from));
     }
+
+    public TraceResult Run(IEnumerable<PostedEvent> posted) =>
+        Trace.Run(Source, LedgerMovements.Cash(posted), Policy, Currency, Deal, From);
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }
