@@ -7,8 +7,6 @@ public readonly partial record struct Money(decimal Amount, string Currency)
 {
     public static bool IsCurrencyCode(string? code) => code is not null && CurrencyCode().IsMatch(code);
 
-    public static Money Zero(string currency) => new(0m, currency);
-
     public Money Times(long factor) => this with { Amount = Amount * factor };
 
     public override string ToString() => $"{Amount} {Currency}";

@@ -22,25 +22,20 @@ public sealed class PostgresServer : IAsyncLifetime
     private string? _dataDirectory;
     private string _adminConnectionString = "";
 
-    public string Kind { get; private set; } = "";
-
     public async ValueTask InitializeAsync()
     {
         if (Environment.GetEnvironmentVariable(ConnectionVariable) is { Length: > 0 } configured)
         {
-            Kind = ConnectionVariable;
             _adminConnectionString = configured;
         }
         else if (DockerAnswers())
         {
-            Kind = "testcontainers";
             _container = new PostgreSqlBuilder("postgres:15").Build();
             await _container.StartAsync();
             _adminConnectionString = _container.GetConnectionString();
         }
         else
         {
-            Kind = "embedded";
             // Its own folder per run: two test assemblies run side by side and must not share a cluster.
             _dataDirectory = Directory.CreateTempSubdirectory("flowledger-tests-").FullName;
             _embedded = await EmbeddedPostgres.StartAsync(
