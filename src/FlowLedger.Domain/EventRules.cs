@@ -16,6 +16,13 @@ public static partial class EventRules
 {
     public static bool IsSlug(string? id) => id is not null && Slug().IsMatch(id);
 
+    /// <summary>
+    /// The fields, as the wire and the store name them (camelCase), in which events name companies:
+    /// exactly where <see cref="PartiesOf"/> finds them, so stored events can be searched by company.
+    /// </summary>
+    public static readonly IReadOnlyList<string> PartyFields =
+        ["companyId", "investor", "investee", "issuer", "holder", "buyer", "seller", "vendor", "payer", "payee", "lender", "borrower", "company"];
+
     /// <summary>The companies an event names (never <see cref="Parties.External"/>).</summary>
     public static IReadOnlyList<string> PartiesOf(ILedgerEvent e) => e switch
     {

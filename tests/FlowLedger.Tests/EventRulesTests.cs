@@ -1,3 +1,4 @@
+using System.Text.Json;
 using FlowLedger.Domain;
 using FlowLedger.Tests.Builders;
 using static FlowLedger.Tests.Builders.Ledger;
@@ -108,6 +109,18 @@ public sealed class EventRulesTests
         Assert.Equal(
             EventCatalog.Types.Keys.Order(StringComparer.Ordinal),
             BetweenTwo.Keys.Concat(OfOne.Keys).Concat(OfNone.Keys).Order(StringComparer.Ordinal));
+
+    [Theory]
+    [MemberData(nameof(EventTypes))]
+    public void The_party_fields_hold_exactly_the_parties_of_every_event_type(string type)
+    {
+        var sample = SampleOf(type);
+        var inPartyFields = sample.GetType().GetProperties()
+            .Where(p => EventRules.PartyFields.Contains(JsonNamingPolicy.CamelCase.ConvertName(p.Name)))
+            .Select(p => (string)p.GetValue(sample)!);
+
+        Assert.Equal(EventRules.PartiesOf(sample).Order(), inPartyFields.Order());
+    }
 
     [Theory]
     [MemberData(nameof(EventTypes))]

@@ -16,13 +16,6 @@ public static class ListEventsEndpoint
         Guid EventId, long Sequence, string Type, string? DealId, LocalDate EffectiveOn, Instant RecordedAt, string? RecordedBy,
         long Version, JsonElement Data);
 
-    /// <summary>
-    /// The fields in which events name companies (see <see cref="EventRules.PartiesOf"/>). Stored event
-    /// bodies use the wire's camelCase names, so a company filter can look into them directly.
-    /// </summary>
-    public static readonly IReadOnlyList<string> PartyFields =
-        ["companyId", "investor", "investee", "issuer", "holder", "buyer", "seller", "vendor", "payer", "payee", "lender", "borrower", "company"];
-
     private const int MaxLimit = 1000;
 
     [WolverineGet("/api/events", OperationId = "ListEvents")]
@@ -36,7 +29,7 @@ public static class ListEventsEndpoint
             return Problems.Malformed($"limit must be between 1 and {MaxLimit}.");
         }
         var schema = store.Options.Events.DatabaseSchemaName;
-        var companyFilter = string.Join(" or ", PartyFields.Select(f => $"data->>'{f}' = @company"));
+        var companyFilter = string.Join(" or ", EventRules.PartyFields.Select(f => $"data->>'{f}' = @company"));
         var sql = $"""
             select seq_id, id, type, stream_id, data, timestamp, user_name, version
             from {schema}.mt_events
