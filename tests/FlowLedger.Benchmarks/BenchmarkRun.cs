@@ -430,11 +430,11 @@ public sealed class BenchmarkRun(BenchOptions options, GeneratedLedger ledger)
         Fail(refused, "P7");
     }
 
-    private void Fail(int refused, string phase)
+    private void Fail(IReadOnlyDictionary<int, int> refusedByStatus, string phase)
     {
-        if (refused > 0)
+        if (refusedByStatus.Count > 0)
         {
-            _notes.Add($"{phase}: {refused} commands were refused.");
+            _notes.Add($"{phase}: commands refused, by status: {string.Join(", ", refusedByStatus.OrderBy(r => r.Key).Select(r => $"{r.Key} × {r.Value}"))}.");
             _failed = true;
         }
     }

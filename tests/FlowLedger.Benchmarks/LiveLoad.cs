@@ -27,12 +27,12 @@ public sealed class LiveLoad(HttpClient http, string baseUrl, string payer, stri
 {
     /// <summary>Sends <paramref name="rate"/> commands a second for <paramref name="duration"/>; answers each one's latency.</summary>
     /// <param name="sentAt">Where to note when each command (by its description) was sent, for the subscribers to time it.</param>
-    public async Task<(LatencySample Latency, int Refused)> SendAsync(
+    public async Task<(LatencySample Latency, IReadOnlyDictionary<int, int> RefusedByStatus)> SendAsync(
         string label, int rate, TimeSpan duration, IDictionary<string, long>? sentAt, CancellationToken ct)
     {
         var total = (int)(rate * duration.TotalSeconds);
         var latencies = new ConcurrentBag<double>();
-        var refused = 0;
+        var refused = new ConcurrentDictionary<int, int>();
         var clock = Stopwatch.StartNew();
         var inFlight = new List<Task>(total);
         for (var i = 0; i < total; i++)
@@ -56,14 +56,14 @@ public sealed class LiveLoad(HttpClient http, string baseUrl, string payer, stri
             {
                 sentAt[tag] = started;
             }
-            // A hundred deals round-robin: concurrent commands rarely meet on one stream.
-            var deal = $"bench-{label}-{index % 100}";
+            // One deal per command: P2 times a command, not a queue of writers retrying on one stream.
+            var deal = $"bench-{label}-{index}";
             using var response = await http.PostAsync($"{baseUrl}/api/deals/{deal}/events",
                 new StringContent(body, Encoding.UTF8, "application/json"), ct);
             latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             if (response.StatusCode != HttpStatusCode.Created)
             {
-                Interlocked.Increment(ref refused);
+                refused.AddOrUpdate((int)response.StatusCode, 1, (_, count) => count + 1);
             }
         }
     }
