@@ -146,6 +146,8 @@ export function renderTraceTotals(list, trace) {
     value.dataset.field = field;
     return element('div', {}, element('dt', { textContent: term }), value);
   }));
+  list.dataset.source = trace.source;
+  list.dataset.policy = trace.policy;
 }
 
 /** One line of the live feed for an event as GET /api/events shows it. */
