@@ -2,7 +2,7 @@ import { compactMoney } from './format.js';
 
 const width = 900;
 const height = 640;
-const ringRadius = 235;
+const ringRadius = 210;
 const smallestNode = 5;
 const largestNode = 34;
 const thinnestEdge = 1;
