@@ -1,7 +1,7 @@
 import { compactMoney } from './format.js';
 
 const width = 900;
-const height = 640;
+const height = 560;
 const ringRadius = 210;
 const smallestNode = 5;
 const largestNode = 34;

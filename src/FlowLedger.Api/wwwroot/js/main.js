@@ -255,19 +255,20 @@ function onRecorded(recorded) {
   while (ui.liveFeed.children.length > liveFeedLength) {
     ui.liveFeed.lastElementChild.remove();
   }
+  if (!state.shown) {
+    // The first events of an empty ledger: there is no timeline to extend yet.
+    showLedger().catch(showProblem);
+    return;
+  }
   const day = dayNumber(recorded.effectiveOn);
   if (day > state.lastDay) {
     // A reader watching the latest day keeps watching it as the ledger grows.
     const following = state.day === state.lastDay;
-    setTimeline(Math.min(state.firstDay, day), day);
+    setTimeline(state.firstDay, day);
     setDay(following ? day : state.day);
   }
   if (recorded.type === 'CompanyRegistered') {
-    api.companies().then((companies) => {
-      state.companies = companies;
-      fillCompanyChoices();
-      refreshSoon(liveRefreshDelayMs);
-    }).catch(showProblem);
+    showLedger().catch(showProblem);
     return;
   }
   refreshSoon(liveRefreshDelayMs);
@@ -341,20 +342,27 @@ function defaultCompany(preferred, kind) {
   return ids.includes(preferred) ? preferred : (state.companies.find((c) => c.kind === kind) ?? state.companies[0])?.companyId;
 }
 
+/** Reads the companies; the first time there are any, finds the timeline and shows its last day. */
+async function showLedger() {
+  state.companies = await api.companies();
+  // The demo's story (docs/demo-scenario.md) centres on OpenAI, financed by Nvidia.
+  state.selectedCompany ??= defaultCompany('openai', 'ai-lab');
+  state.traceSource ??= defaultCompany('nvidia', 'chip-vendor');
+  fillCompanyChoices();
+  if (state.companies.length === 0) {
+    ui.graphCaption.textContent = 'No companies are registered yet.';
+  } else if (!state.shown) {
+    await loadTimeline();
+    await refresh();
+  } else {
+    refreshSoon(liveRefreshDelayMs);
+  }
+}
+
 async function start() {
   wireControls();
   try {
-    state.companies = await api.companies();
-    // The demo's story (docs/demo-scenario.md) centres on OpenAI, financed by Nvidia.
-    state.selectedCompany = defaultCompany('openai', 'ai-lab');
-    state.traceSource = defaultCompany('nvidia', 'chip-vendor');
-    fillCompanyChoices();
-    if (!state.selectedCompany) {
-      ui.graphCaption.textContent = 'No companies are registered yet.';
-    } else {
-      await loadTimeline();
-      await refresh();
-    }
+    await showLedger();
   } catch (error) {
     showProblem(error);
   }
