@@ -46,17 +46,9 @@ public sealed class DashboardTests(DemoDashboard dashboard) : IClassFixture<Demo
         await page.WaitUntilShowingAsync(day);
 
         await Expect(page.Page.Locator("#asof-label")).ToHaveTextAsync(day);
-        var balances = await GetAsync($"/api/balances?asOf={day}");
-        var expected = balances["companies"]!.AsArray().ToDictionary(
-            b => (string)b!["companyId"]!,
-            b => PositionFields.Select(field => PositionOf(b!, field)).ToArray());
         var shown = await ShownPositionsAsync(page);
-        Assert.Equal(expected.Keys.Order(), shown.Keys.Order());
-        foreach (var (company, figures) in expected)
-        {
-            Assert.Equal(figures, shown[company]);
-        }
-        Assert.NotEqual(before["openai"], shown["openai"]);
+        Assert.Equal(await PositionsFromApiAsync(day, knownAt: null), shown);
+        Assert.NotEqual(before, shown);
 
         var openai = await GetAsync($"/api/companies/openai/balance?asOf={day}");
         var panel = page.Page.Locator("#company-panel[data-company='openai'] dl[data-currency='USD'] dd");
@@ -64,6 +56,28 @@ public sealed class DashboardTests(DemoDashboard dashboard) : IClassFixture<Demo
             new[] { openai["cash"]!["USD"]!["in"], openai["cash"]!["USD"]!["out"], openai["cash"]!["USD"]!["net"] }.Select(Amount),
             [await DashboardPage.AmountAsync(panel.Nth(0)), await DashboardPage.AmountAsync(panel.Nth(1)), await DashboardPage.AmountAsync(panel.Nth(2))]);
         await page.ScreenshotAsync("as-of-2025-09-01");
+        page.AssertNoErrors();
+    }
+
+    [Fact]
+    public async Task As_known_at_an_instant_before_the_demo_was_recorded_the_page_shows_what_the_api_knew_then()
+    {
+        await using var page = await DashboardPage.OpenAsync(dashboard);
+        var asOf = await page.ShownAsOfAsync();
+        var firstRecorded = DateTimeOffset.Parse((string)(await GetAsync("/api/events?limit=1"))[0]!["recordedAt"]!, CultureInfo.InvariantCulture);
+        var minuteBefore = firstRecorded.AddMinutes(-1);
+        var knownAt = $"{minuteBefore:yyyy-MM-ddTHH:mm}:00Z";
+
+        await page.Page.GetByLabel("As known at (UTC)").FillAsync($"{minuteBefore:yyyy-MM-ddTHH:mm}");
+        await Expect(page.Main).ToHaveAttributeAsync("data-shown-known-at", knownAt);
+
+        Assert.Equal(await PositionsFromApiAsync(asOf, knownAt), await ShownPositionsAsync(page));
+        await Expect(page.Page.Locator("svg#graph path.edge")).ToHaveCountAsync(0);
+        Assert.NotEqual(await PositionsFromApiAsync(asOf, knownAt), await PositionsFromApiAsync(asOf, knownAt: null));
+
+        await page.Page.GetByRole(AriaRole.Button, new() { Name = "Now" }).ClickAsync();
+        await Expect(page.Main).ToHaveAttributeAsync("data-shown-known-at", "");
+        Assert.Equal(await PositionsFromApiAsync(asOf, knownAt: null), await ShownPositionsAsync(page));
         page.AssertNoErrors();
     }
 
@@ -229,15 +243,28 @@ public sealed class DashboardTests(DemoDashboard dashboard) : IClassFixture<Demo
 
     private static DateOnly DayOf(string isoDate) => DateOnly.ParseExact(isoDate, "yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-    private static async Task<Dictionary<string, double[]>> ShownPositionsAsync(DashboardPage page)
+    /// <summary>Each company's row of the positions table, as "company: net in out receivable payable".</summary>
+    private static async Task<List<string>> ShownPositionsAsync(DashboardPage page)
     {
         var rows = await page.Page.Locator("#positions tbody tr").EvaluateAllAsync<string[][]>(
             "rows => rows.map(r => [r.dataset.company, ...[...r.querySelectorAll('td')].map(c => c.dataset.field + '=' + c.dataset.amount)])");
-        return rows.ToDictionary(
-            row => row[0],
-            row => PositionFields.Select(field => double.Parse(
-                row.Single(cell => cell.StartsWith(field + "=", StringComparison.Ordinal))[(field.Length + 1)..], CultureInfo.InvariantCulture)).ToArray());
+        return rows.Select(row => Position(row[0], PositionFields.Select(field => double.Parse(
+                row.Single(cell => cell.StartsWith(field + "=", StringComparison.Ordinal))[(field.Length + 1)..], CultureInfo.InvariantCulture))))
+            .Order(StringComparer.Ordinal)
+            .ToList();
     }
+
+    private async Task<List<string>> PositionsFromApiAsync(string asOf, string? knownAt)
+    {
+        var balances = await GetAsync($"/api/balances?asOf={asOf}" + (knownAt is null ? "" : $"&knownAt={knownAt}"));
+        return balances["companies"]!.AsArray()
+            .Select(b => Position((string)b!["companyId"]!, PositionFields.Select(field => PositionOf(b, field))))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+
+    private static string Position(string companyId, IEnumerable<double> figures) =>
+        $"{companyId}: {string.Join(' ', figures.Select(f => f.ToString("R", CultureInfo.InvariantCulture)))}";
 
     private static double PositionOf(JsonNode balance, string field) => field is "receivable" or "payable"
         ? Amount(balance["commitments"]!["USD"]?[field])
