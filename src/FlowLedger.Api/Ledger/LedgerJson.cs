@@ -23,6 +23,17 @@ public static class LedgerJson
         options.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb);
     }
 
+    /// <summary>For what the ledger writes itself, outside a request: stored and pushed states.</summary>
+    public static readonly JsonSerializerOptions Options = CreateOptions();
+
+    private static JsonSerializerOptions CreateOptions()
+    {
+        var options = new JsonSerializerOptions();
+        ApplyConventions(options);
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
+    }
+
     /// <summary>For request bodies: a missing required field, an unknown field or a wrong type is an error, never a guess.</summary>
     public static readonly JsonSerializerOptions Strict = CreateStrict();
 

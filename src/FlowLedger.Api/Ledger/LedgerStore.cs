@@ -1,4 +1,5 @@
 using FlowLedger.Api.Hosting;
+using FlowLedger.Api.Live;
 using FlowLedger.Domain;
 using FlowLedger.Projections;
 using FlowLedger.Projections.Balances;
@@ -29,6 +30,8 @@ public static class LedgerStore
 
                 options.Events.StreamIdentity = StreamIdentity.AsString;
                 options.Events.MetadataConfig.UserNameEnabled = true;
+                // Wakes the node running the live-feed subscription at each commit instead of at its next poll.
+                options.Events.UseListenNotifyForEventAppends = true;
                 foreach (var (name, type) in EventCatalog.Types)
                 {
                     options.Events.MapEventType(type, name);
@@ -45,8 +48,12 @@ public static class LedgerStore
             .UseLightweightSessions()
             // Reads query the event tables directly, so they must exist before the first event does.
             .ApplyAllDatabaseChangesOnStartup()
-            .IntegrateWithWolverine();
+            // Wolverine assigns the async work (the live-feed subscription) to one node of however many share the database.
+            .IntegrateWithWolverine(wolverine => wolverine.UseWolverineManagedEventSubscriptionDistribution = true)
+            .SubscribeToEvents(new LiveFeedSubscription());
         services.AddSingleton<LedgerRecorder>();
+        services.AddSingleton<LiveFeed>();
+        services.AddSingleton(sp => new LiveUpdates(sp.GetRequiredService<IDocumentStore>(), LedgerJson.Options));
         return services;
     }
 }

@@ -30,16 +30,24 @@ public static class GetDealEndpoint
     public static async Task<IResult> Get(string dealId, string? asOf, string? knownAt, IQuerySession session, IClock clock, CancellationToken ct)
     {
         var point = TimeQuery.Parse(asOf, knownAt, clock);
+        return await ViewAsync(session, dealId, point, ct) is { } view
+            ? Results.Ok(view)
+            : Problems.NotFound($"No deal '{dealId}' is recorded as known at {point.KnownAt}.");
+    }
+
+    /// <summary>The deal at a point in time; null when nothing of it was known then.</summary>
+    public static async Task<DealView?> ViewAsync(IQuerySession session, string dealId, PointInTime point, CancellationToken ct)
+    {
         var events = await session.Events.FetchStreamAsync(dealId, token: ct);
         var history = events.Select(e => e.ToRecordedEntry()).ToList();
         var known = history.Where(e => e.RecordedAt <= point.KnownAt).ToList();
         if (known.Count == 0)
         {
-            return Problems.NotFound($"No deal '{dealId}' is recorded as known at {point.KnownAt}.");
+            return null;
         }
         var visible = point.Visible(known);
         var book = DealBook.Fold(visible);
-        return Results.Ok(new DealView(
+        return new DealView(
             dealId, point.AsOf, point.KnownAt!.Value,
             Version: events.Where(e => e.Timestamp <= point.KnownAt.Value.ToDateTimeOffset()).Max(e => e.Version),
             visible.Count, book.CancelledOn, book.Parties,
@@ -48,6 +56,6 @@ public static class GetDealEndpoint
             book.Commitments.Select(c => new CommitmentView(c.Flow.From, c.Flow.To, c.Flow.Currency, c.Committed, c.Released, c.Outstanding)).ToList(),
             book.Warrants.ToList(),
             book.Purchases,
-            book.Loans.Select(l => new LoanView(l.Flow.From, l.Flow.To, l.Flow.Currency, l.Drawn, l.Repaid, l.Outstanding)).ToList()));
+            book.Loans.Select(l => new LoanView(l.Flow.From, l.Flow.To, l.Flow.Currency, l.Drawn, l.Repaid, l.Outstanding)).ToList());
     }
 }

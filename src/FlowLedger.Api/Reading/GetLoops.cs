@@ -28,6 +28,11 @@ public static class GetLoopsEndpoint
         var at = TimeQuery.Parse(asOf, knownAt, clock);
         var request = LoopsRequest.Parse(from, layer, maxLength, minAmount, limit, currency);
         var posted = await PostingsQuery.PostedEventsAsync(store, at.AsOf, at.KnownAt!.Value, ct);
+        return ViewOf(at, request, posted);
+    }
+
+    public static LoopsView ViewOf(PointInTime at, LoopsRequest request, IReadOnlyList<PostedEvent> posted)
+    {
         var found = request.Run(posted);
         return new LoopsView(at.AsOf, at.KnownAt!.Value, request.From, request.LayerName, request.Currency, found.Truncated, found.Loops);
     }
@@ -62,6 +67,10 @@ public sealed record LoopsRequest(LocalDate? From, Layer Layer, string LayerName
         return new LoopsRequest(string.IsNullOrEmpty(from) ? null : TimeQuery.ParseDate("from", from),
             parsed, layerName, length, minAmount, take, AnalysisParameters.Currency(currency));
     }
+
+    /// <summary>A loop search with every parameter left to its default.</summary>
+    public static LoopsRequest Default(Layer layer) =>
+        Parse(from: null, PostingsTable.LayerName(layer), maxLength: null, minAmount: null, limit: null, currency: null);
 
     public LoopsResult Run(IReadOnlyList<PostedEvent> posted)
     {

@@ -28,12 +28,20 @@ public static class ListEventsEndpoint
         {
             return Problems.Malformed($"limit must be between 1 and {MaxLimit}.");
         }
+        return Results.Ok(await ReadAsync(store, afterSequence ?? 0L, throughSequence: null, dealId, companyId, take, ct));
+    }
+
+    /// <summary>The recorded events after a sequence (and up to another, when given), in sequence order.</summary>
+    public static async Task<IReadOnlyList<RecordedEventView>> ReadAsync(
+        IDocumentStore store, long afterSequence, long? throughSequence, string? dealId, string? companyId, int limit, CancellationToken ct)
+    {
         var schema = store.Options.Events.DatabaseSchemaName;
         var companyFilter = string.Join(" or ", EventRules.PartyFields.Select(f => $"data->>'{f}' = @company"));
         var sql = $"""
             select seq_id, id, type, stream_id, data, timestamp, user_name, version
             from {schema}.mt_events
             where seq_id > @after
+              and (@through::bigint is null or seq_id <= @through)
               and (@deal::text is null or stream_id = @deal)
               and (@company::text is null or {companyFilter})
             order by seq_id
@@ -43,10 +51,11 @@ public static class ListEventsEndpoint
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync(ct);
         await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.AddWithValue("after", afterSequence ?? 0L);
+        command.Parameters.AddWithValue("after", afterSequence);
+        command.Parameters.Add(new NpgsqlParameter("through", NpgsqlTypes.NpgsqlDbType.Bigint) { Value = (object?)throughSequence ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter("deal", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)dealId ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter("company", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)companyId ?? DBNull.Value });
-        command.Parameters.AddWithValue("limit", take);
+        command.Parameters.AddWithValue("limit", limit);
 
         var events = new List<RecordedEventView>();
         await using var reader = await command.ExecuteReaderAsync(ct);
@@ -64,6 +73,6 @@ public static class ListEventsEndpoint
                 Version: reader.GetInt64(7),
                 Data: data.RootElement.Clone()));
         }
-        return Results.Ok(events);
+        return events;
     }
 }

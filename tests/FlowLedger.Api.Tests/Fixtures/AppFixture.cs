@@ -23,6 +23,9 @@ public class AppFixture(PostgresServer server) : IAsyncLifetime
     /// <summary>Whether the app loads the demo scenario on start; only the demo's own tests want it.</summary>
     protected virtual bool LoadDemo => false;
 
+    /// <summary>Configuration a test class sets beyond the database and the demo switch.</summary>
+    protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
+
     public virtual async ValueTask InitializeAsync()
     {
         ConnectionString = await server.CreateDatabaseAsync();
@@ -30,6 +33,10 @@ public class AppFixture(PostgresServer server) : IAsyncLifetime
         {
             builder.UseSetting("ConnectionStrings:Marten", ConnectionString);
             builder.UseSetting("FlowLedger:LoadDemo", LoadDemo.ToString());
+            foreach (var (key, value) in Settings)
+            {
+                builder.UseSetting(key, value);
+            }
             builder.ConfigureServices(services =>
             {
                 services.AddSingleton<IClock>(Clock);

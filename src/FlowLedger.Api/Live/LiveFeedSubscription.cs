@@ -1,0 +1,33 @@
+using JasperFx.Events.Daemon;
+using JasperFx.Events.Projections;
+using Marten;
+using Wolverine;
+using Wolverine.Marten.Subscriptions;
+using Wolverine.Runtime;
+
+namespace FlowLedger.Api.Live;
+
+/// <summary>Every node learns that the ledger's events are committed up to <see cref="ThroughSequence"/>.</summary>
+public sealed record FeedAdvanced(long AfterSequence, long ThroughSequence);
+
+/// <summary>
+/// The one place live updates start from: a Marten subscription that the async daemon runs on one node at
+/// a time (Wolverine decides which). For each page of committed events it tells every node how far the
+/// ledger has got and queues the webhook deliveries; both go out through Wolverine's outbox in the same
+/// transaction as the subscription's progress, so a crash can neither lose nor skip a page.
+/// </summary>
+public sealed class LiveFeedSubscription() : BatchSubscription(Name)
+{
+    public const string Name = "live-feed";
+
+    public override async Task ProcessEventsAsync(
+        EventRange page, ISubscriptionController controller, IDocumentOperations operations, IMessageBus bus, CancellationToken cancellationToken)
+    {
+        await ((IMessageContext)bus).FanOutToAllNodes(new FeedAdvanced(page.SequenceFloor, page.SequenceCeiling));
+    }
+}
+
+public static class FeedAdvancedHandler
+{
+    public static Task Handle(FeedAdvanced message, LiveFeed feed, CancellationToken ct) => feed.AdvanceAsync(message.ThroughSequence, ct);
+}

@@ -1,0 +1,145 @@
+using System.Text;
+using FlowLedger.Api.Ledger;
+using Microsoft.AspNetCore.Http.Features;
+using Wolverine.Http;
+
+namespace FlowLedger.Api.Live;
+
+/// <summary>
+/// GET /api/subscriptions/stream?topics= — server-sent events (SPEC §8). With <c>Last-Event-ID</c> the stream
+/// first replays every update after that sequence, then goes live; nothing is lost across a reconnect.
+/// </summary>
+public static class SubscriptionsStreamEndpoint
+{
+    [WolverineGet("/api/subscriptions/stream", OperationId = "SubscribeStream")]
+    [Tags("Subscriptions")]
+    public static async Task Get(HttpContext context, LiveFeed feed, IConfiguration configuration, CancellationToken ct)
+    {
+        var topics = TopicSet.Parse(context.Request.Query["topics"]);
+        var lastEventId = LastEventIdOf(context.Request);
+        var settings = SubscriptionSettings.From(configuration);
+
+        var subscriber = new LiveSubscriber(topics, settings.QueuedPages);
+        var liveAfter = await feed.JoinAsync(subscriber, ct);
+        try
+        {
+            context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+            context.Response.ContentType = "text/event-stream";
+            context.Response.Headers.CacheControl = "no-cache";
+            context.Response.Headers["X-Accel-Buffering"] = "no";
+            var stream = new SseWriter(context.Response);
+            await stream.RetryAsync(settings.ReconnectAfter, ct);
+
+            if (lastEventId is { } after && after < liveAfter)
+            {
+                await foreach (var page in feed.CatchUpAsync(after, liveAfter, topics, ct))
+                {
+                    await stream.WriteAsync(page.Updates, ct);
+                }
+            }
+            await StreamLiveAsync(stream, subscriber, settings, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The client went away.
+        }
+        finally
+        {
+            feed.Leave(subscriber);
+        }
+    }
+
+    private static async Task StreamLiveAsync(SseWriter stream, LiveSubscriber subscriber, SubscriptionSettings settings, CancellationToken ct)
+    {
+        while (true)
+        {
+            using var heartbeat = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            heartbeat.CancelAfter(settings.Heartbeat);
+            bool more;
+            try
+            {
+                more = await subscriber.Pages.WaitToReadAsync(heartbeat.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                await stream.CommentAsync("heartbeat", ct);
+                continue;
+            }
+            if (!more)
+            {
+                // Cut off for falling behind: the client reconnects with Last-Event-ID and catches up from the store.
+                await stream.CommentAsync("overflow: reconnect with Last-Event-ID to catch up", ct);
+                return;
+            }
+            while (subscriber.Pages.TryRead(out var page))
+            {
+                await stream.WriteAsync(page, ct);
+            }
+        }
+    }
+
+    /// <summary>The header a browser's EventSource sends on reconnect, or <c>lastEventId</c> for clients that cannot set it.</summary>
+    private static long? LastEventIdOf(HttpRequest request)
+    {
+        var text = request.Headers["Last-Event-ID"].FirstOrDefault() ?? request.Query["lastEventId"].FirstOrDefault();
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+        return long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var sequence)
+            ? sequence
+            : throw new MalformedRequestException($"Last-Event-ID '{text}' is not an event sequence.");
+    }
+}
+
+/// <summary>How the live stream behaves; <c>FlowLedger:Subscriptions</c> in configuration.</summary>
+public sealed record SubscriptionSettings(TimeSpan Heartbeat, TimeSpan ReconnectAfter, int QueuedPages)
+{
+    public static SubscriptionSettings From(IConfiguration configuration)
+    {
+        var section = configuration.GetSection("FlowLedger:Subscriptions");
+        return new SubscriptionSettings(
+            TimeSpan.FromSeconds(section.GetValue("HeartbeatSeconds", 15.0)),
+            TimeSpan.FromSeconds(section.GetValue("ReconnectSeconds", 1.0)),
+            section.GetValue("QueuedPages", 1_000));
+    }
+}
+
+/// <summary>
+/// Writes the text/event-stream format. Updates caused by one event share its sequence; only the last of
+/// them carries the <c>id:</c>, so a client cut off half-way through them resumes before the first.
+/// </summary>
+internal sealed class SseWriter(HttpResponse response)
+{
+    private readonly StringBuilder _text = new();
+
+    public Task RetryAsync(TimeSpan after, CancellationToken ct) => SendAsync($"retry: {(long)after.TotalMilliseconds}\n\n", ct);
+
+    public Task CommentAsync(string comment, CancellationToken ct) => SendAsync($": {comment}\n\n", ct);
+
+    public async Task WriteAsync(IReadOnlyList<LiveUpdate> updates, CancellationToken ct)
+    {
+        if (updates.Count == 0)
+        {
+            return;
+        }
+        _text.Clear();
+        for (var i = 0; i < updates.Count; i++)
+        {
+            var update = updates[i];
+            if (i == updates.Count - 1 || updates[i + 1].Sequence != update.Sequence)
+            {
+                _text.Append("id: ").Append(update.Sequence).Append('\n');
+            }
+            _text.Append("event: ").Append(update.Kind).Append('\n');
+            _text.Append("data: ").Append(update.Json).Append("\n\n");
+        }
+        await SendAsync(_text.ToString(), ct);
+    }
+
+    private async Task SendAsync(string text, CancellationToken ct)
+    {
+        await response.WriteAsync(text, ct);
+        await response.Body.FlushAsync(ct);
+    }
+}
