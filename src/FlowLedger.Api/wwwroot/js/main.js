@@ -43,6 +43,7 @@ const state = {
   selectedCompany: null,
   selectedLoop: null,
   traceSource: null,
+  loadedThroughSequence: 0,
   playing: false,
   shown: null,
 };
@@ -80,6 +81,7 @@ async function loadTimeline() {
   const registered = state.companies.map((company) => company.registeredOn).sort()[0];
   const start = [first, registered].filter(Boolean).sort()[0] ?? todayIso();
   const end = complete ? (last ?? todayIso()) : [last, todayIso()].sort().at(-1);
+  state.loadedThroughSequence = afterSequence;
   setTimeline(dayNumber(start), dayNumber(end));
   setDay(state.lastDay);
 }
@@ -251,6 +253,10 @@ function pause() {
 }
 
 function onRecorded(recorded) {
+  // A stream that starts late replays history; what the page loaded already is not news.
+  if (recorded.sequence <= state.loadedThroughSequence) {
+    return;
+  }
   ui.liveFeed.prepend(liveFeedItem(recorded, nameOf));
   while (ui.liveFeed.children.length > liveFeedLength) {
     ui.liveFeed.lastElementChild.remove();
