@@ -140,7 +140,7 @@ public sealed class DashboardTests(DemoDashboard dashboard) : IClassFixture<Demo
         Assert.Equal(Amount(loop["bottleneck"]), await DashboardPage.AmountAsync(figures.Nth(0)));
         Assert.Equal(Amount(loop["temporalFlow"]), await DashboardPage.AmountAsync(figures.Nth(1)));
         await Expect(figures.Nth(2)).ToHaveTextAsync((string)loop["closedOn"]!);
-        // From the top: the graph with the loop drawn on it, beside the list (docs/images/dashboard.png is this picture).
+        // From the top: the graph with the loop drawn on it, beside the list (docs/images/dashboard.png shows this view).
         await page.Page.EvaluateAsync("() => window.scrollTo(0, 0)");
         await page.ScreenshotAsync("loop-selected");
 
