@@ -106,6 +106,7 @@ public sealed class DashboardTests(DemoDashboard dashboard) : IClassFixture<Demo
                 await Expect(node).ToBeVisibleAsync();
                 Assert.Equal(Amount(holder["amount"]), await DashboardPage.AmountAsync(node));
             }
+            await page.Page.Locator("svg#sankey").ScrollIntoViewIfNeededAsync();
             await page.ScreenshotAsync($"trace-nvidia-{policy}");
         }
         page.AssertNoErrors();
@@ -177,6 +178,7 @@ public sealed class DashboardTests(DemoDashboard dashboard) : IClassFixture<Demo
         var cashIn = Amount(openai["cash"]!["USD"]!["in"]);
         await Expect(page.Page.Locator("#positions tr[data-company='openai'] td[data-field='in']"))
             .ToHaveAttributeAsync("data-amount", cashIn.ToString(CultureInfo.InvariantCulture));
+        await item.ScrollIntoViewIfNeededAsync();
         await page.ScreenshotAsync("live-event");
         page.AssertNoErrors();
     }
