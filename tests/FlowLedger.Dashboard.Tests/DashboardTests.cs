@@ -60,6 +60,38 @@ public sealed class DashboardTests(DemoDashboard dashboard) : IClassFixture<Demo
     }
 
     [Fact]
+    public async Task Playing_replays_history_one_day_after_another_until_paused()
+    {
+        await using var page = await DashboardPage.OpenAsync(dashboard);
+        await page.Page.GetByLabel("Go to").FillAsync("2025-11-10");
+        await page.WaitUntilShowingAsync("2025-11-10");
+        await page.Page.EvaluateAsync("""
+            () => {
+              window.shownDays = [];
+              new MutationObserver(() => window.shownDays.push(document.querySelector('main').dataset.shownAsOf))
+                .observe(document.querySelector('main'), { attributes: true, attributeFilter: ['data-shown-as-of'] });
+            }
+            """);
+
+        var play = page.Page.GetByRole(AriaRole.Button, new() { Name = "Play" });
+        await play.ClickAsync();
+        await Expect(page.Page.Locator("#play")).ToHaveAttributeAsync("aria-pressed", "true");
+        await page.Page.WaitForFunctionAsync("() => window.shownDays.includes('2025-11-16')");
+        await page.Page.GetByRole(AriaRole.Button, new() { Name = "Pause" }).ClickAsync();
+        await Expect(page.Page.Locator("#play")).ToHaveAttributeAsync("aria-pressed", "false");
+
+        // A step under way when Pause was pressed still finishes: the page stops on the slider's day.
+        var stoppedOn = (await page.Page.Locator("#asof-slider").GetAttributeAsync("aria-valuetext"))!;
+        await page.WaitUntilShowingAsync(stoppedOn);
+        var shownDays = (await page.Page.EvaluateAsync<string[]>("() => window.shownDays")).Distinct().Select(DayOf).ToList();
+        Assert.Equal(DayOf("2025-11-11"), shownDays[0]);
+        Assert.All(shownDays.Zip(shownDays.Skip(1)), pair => Assert.Equal(pair.First.AddDays(1), pair.Second));
+        Assert.Equal(DayOf(stoppedOn), shownDays[^1]);
+        Assert.Equal(await PositionsFromApiAsync(stoppedOn, knownAt: null), await ShownPositionsAsync(page));
+        page.AssertNoErrors();
+    }
+
+    [Fact]
     public async Task As_known_at_an_instant_before_the_demo_was_recorded_the_page_shows_what_the_api_knew_then()
     {
         await using var page = await DashboardPage.OpenAsync(dashboard);
