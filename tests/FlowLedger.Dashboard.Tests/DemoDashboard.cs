@@ -22,6 +22,8 @@ public sealed class DemoDashboard(PostgresServer server) : IAsyncLifetime
         App = await AppProcess.StartAsync(
             new Dictionary<string, string> { ["ConnectionStrings__Marten"] = connection, ["FlowLedger__LoadDemo"] = "true" },
             TestContext.Current.CancellationToken);
+        // Five seconds, Playwright's default, is too short when the solution's test projects share two cores.
+        Assertions.SetDefaultExpectTimeout(20_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -5,12 +5,15 @@
 const streamUrl = '/api/subscriptions/stream?topics=events,loops';
 const reopenAfterMs = 30_000;
 
-/** handlers: { event(recorded), loops(), status('live' | 'reconnecting' | 'unavailable') }. */
+/**
+ * handlers: { event(recorded), loops(sequence or null), status('live' | 'reconnecting' | 'unavailable') }.
+ * A loops message carries the sequence of the event that changed the loops as its id.
+ */
 export function subscribe(handlers) {
   const source = new EventSource(streamUrl);
   source.addEventListener('open', () => handlers.status('live'));
   source.addEventListener('event', (message) => handlers.event(JSON.parse(message.data)));
-  source.addEventListener('loops', () => handlers.loops());
+  source.addEventListener('loops', (message) => handlers.loops(message.lastEventId ? Number(message.lastEventId) : null));
   source.addEventListener('error', () => {
     if (source.readyState === EventSource.CLOSED) {
       handlers.status('unavailable');

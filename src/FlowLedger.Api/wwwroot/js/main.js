@@ -280,6 +280,12 @@ function onRecorded(recorded) {
   refreshSoon(liveRefreshDelayMs);
 }
 
+function onLoopsChanged(sequence) {
+  if (sequence === null || sequence > state.loadedThroughSequence) {
+    refreshSoon(liveRefreshDelayMs);
+  }
+}
+
 function showLiveStatus(status) {
   ui.liveStatus.dataset.state = status;
   ui.liveStatus.textContent = {
@@ -372,7 +378,7 @@ async function start() {
   } catch (error) {
     showProblem(error);
   }
-  subscribe({ event: onRecorded, loops: () => refreshSoon(liveRefreshDelayMs), status: showLiveStatus });
+  subscribe({ event: onRecorded, loops: onLoopsChanged, status: showLiveStatus });
 }
 
 start();
