@@ -1,10 +1,12 @@
 using FlowLedger.Api.Demo;
 using FlowLedger.Api.Hosting;
 using FlowLedger.Api.Ledger;
+using FlowLedger.Api.Live;
 using JasperFx;
 using NodaTime;
 using Scalar.AspNetCore;
 using Wolverine;
+using Wolverine.ErrorHandling;
 using Wolverine.Http;
 
 // Settings ship beside the binary, so the app behaves the same from whichever folder it is started.
@@ -19,7 +21,12 @@ builder.Host.UseWolverine(opts =>
     opts.Policies.AutoApplyTransactions();
     // Pinned: under a test host Wolverine would otherwise take the test assembly for the application's.
     opts.ApplicationAssembly = typeof(Program).Assembly;
+    // Webhook deliveries wait in PostgreSQL, so a restart neither loses nor repeats more than the one in flight.
+    opts.LocalQueueFor<DeliverWebhook>().UseDurableInbox().MaximumParallelMessages(4);
+    opts.Policies.OnException<WebhookRefusedException>().Or<HttpRequestException>().Or<TaskCanceledException>()
+        .ScheduleRetry(WebhookRetryDelays).Then.MoveToErrorQueue();
 });
+builder.Services.AddHttpClient(DeliverWebhookHandler.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
 builder.Services.AddWolverineHttp();
 
 builder.Services.ConfigureHttpJsonOptions(o => LedgerJson.ApplyConventions(o.SerializerOptions));
@@ -58,4 +65,9 @@ catch (Exception ex) when (ex.FindInner<PostgresBinariesNotFoundException>() is 
 }
 
 /// <summary>Lets the test host find the app's entry point.</summary>
-public partial class Program;
+public partial class Program
+{
+    /// <summary>Back-off between attempts to deliver to a webhook that failed: about a day in all, then the error queue.</summary>
+    private static readonly TimeSpan[] WebhookRetryDelays =
+        [.. new[] { 1, 2, 5, 15, 60, 300, 900, 3600, 3600 * 6, 3600 * 12 }.Select(seconds => TimeSpan.FromSeconds(seconds))];
+}

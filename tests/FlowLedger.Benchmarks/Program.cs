@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using FlowLedger.Benchmarks;
 
-// The SPEC §12 benchmark: P1 import (beside a raw COPY), P3 balance latency, P6 rebuild, P8 server RSS.
+// The SPEC §12 benchmark: P1 import (beside a raw COPY), P2 command latency, P3 balance latency, P4 trace, P5 loops, P6 rebuild, P7 live delivery, P8 server RSS.
 // Usage: dotnet run -c Release --project tests/FlowLedger.Benchmarks -- --events 1000000 --companies 1000 --seed 42
 var options = BenchOptions.Parse(args);
 if (options is null)
@@ -75,6 +75,9 @@ public sealed record BenchOptions
     public bool Analyze { get; init; }
     public bool Keep { get; init; }
     public bool SkipRebuild { get; init; }
+    public bool SkipLive { get; init; }
+    public int LiveSeconds { get; init; } = 20;
+    public int Subscribers { get; init; } = 1_000;
     public string? ChunkLog { get; init; }
 
     public const string Usage = """
@@ -95,6 +98,9 @@ public sealed record BenchOptions
           --port N          HTTP port (default: the first free one from 5201)
           --chunk-log PATH  write per-chunk timings as CSV
           --skip-rebuild    leave out P6
+          --skip-live       leave out P2 and P7
+          --live-seconds N  how long P2 and P7 each send commands (default 20)
+          --subscribers N   SSE subscribers during P7 (default 1000)
           --keep            keep the temp folder (server log, data)
           --generate-only   write the NDJSON (with --ndjson) and stop
           --analyze         no server: time the write path's decide fold and the projection's folds offline
@@ -121,6 +127,9 @@ public sealed record BenchOptions
                 "--port" => o with { Port = int.Parse(Next()) },
                 "--chunk-log" => o with { ChunkLog = Path.GetFullPath(Next()) },
                 "--skip-rebuild" => o with { SkipRebuild = true },
+                "--skip-live" => o with { SkipLive = true },
+                "--live-seconds" => o with { LiveSeconds = int.Parse(Next()) },
+                "--subscribers" => o with { Subscribers = int.Parse(Next()) },
                 "--keep" => o with { Keep = true },
                 "--generate-only" => o with { GenerateOnly = true },
                 "--analyze" => o with { Analyze = true },

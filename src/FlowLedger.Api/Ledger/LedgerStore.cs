@@ -43,6 +43,7 @@ public static class LedgerStore
                 options.Projections.Add(new PostingsProjection(Schema), ProjectionLifecycle.Inline,
                     projectionName: "Postings", asyncConfiguration: o => o.DeleteDataInTableOnTeardown(postings.Identifier.QualifiedName));
                 options.Schema.For<IdempotencyRecord>();
+                options.Schema.For<Webhook>();
                 return options;
             })
             .UseLightweightSessions()
@@ -53,7 +54,6 @@ public static class LedgerStore
             .SubscribeToEvents(new LiveFeedSubscription());
         services.AddSingleton<LedgerRecorder>();
         services.AddSingleton<LiveFeed>();
-        services.AddSingleton(sp => new LiveUpdates(sp.GetRequiredService<IDocumentStore>(), LedgerJson.Options));
         return services;
     }
 }

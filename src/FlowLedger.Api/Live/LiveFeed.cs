@@ -11,7 +11,7 @@ namespace FlowLedger.Api.Live;
 /// Only sequences the subscription has passed are read, so an event still being committed below them can
 /// never be skipped.
 /// </summary>
-public sealed class LiveFeed(IDocumentStore store, LiveUpdates updates, ILogger<LiveFeed> logger)
+public sealed class LiveFeed(IDocumentStore store, ILogger<LiveFeed> logger)
 {
     /// <summary>Events read and turned into updates at a time, during a catch-up or a burst.</summary>
     public const int PageSize = 1000;
@@ -62,7 +62,7 @@ public sealed class LiveFeed(IDocumentStore store, LiveUpdates updates, ILogger<
                 yield break;
             }
             afterSequence = events[^1].Sequence;
-            yield return new LivePage(afterSequence, await updates.BuildAsync(events, topics, ct));
+            yield return new LivePage(afterSequence, await LiveUpdates.BuildAsync(store, events, topics, ct));
         }
     }
 

@@ -1,5 +1,6 @@
 using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
+using FlowLedger.Api.Reading;
 using Marten;
 using Wolverine;
 using Wolverine.Marten.Subscriptions;
@@ -23,6 +24,19 @@ public sealed class LiveFeedSubscription() : BatchSubscription(Name)
     public override async Task ProcessEventsAsync(
         EventRange page, ISubscriptionController controller, IDocumentOperations operations, IMessageBus bus, CancellationToken cancellationToken)
     {
+        var webhooks = await operations.Query<Webhook>().ToListAsync(cancellationToken);
+        if (webhooks.Count > 0 && page.Events.Count > 0)
+        {
+            var events = await ListEventsEndpoint.ReadAsync(
+                operations.DocumentStore, page.SequenceFloor, page.SequenceCeiling, dealId: null, companyId: null, int.MaxValue, cancellationToken);
+            foreach (var webhook in webhooks)
+            {
+                foreach (var update in await LiveUpdates.BuildAsync(operations.DocumentStore, events, webhook.TopicSet, cancellationToken))
+                {
+                    await bus.PublishAsync(new DeliverWebhook(webhook.Id, update.Sequence, update.Topic.ToString(), update.Kind, update.Json));
+                }
+            }
+        }
         await ((IMessageContext)bus).FanOutToAllNodes(new FeedAdvanced(page.SequenceFloor, page.SequenceCeiling));
     }
 }

@@ -21,9 +21,10 @@ public sealed record LiveUpdate(long Sequence, Topic Topic, string Kind, string 
 /// replayed after a reconnect. State topics are coalesced per batch: one update per company, deal or loop
 /// set, at the last event of the batch that changed it — a subscriber always ends on the latest state.
 /// </summary>
-public sealed class LiveUpdates(IDocumentStore store, JsonSerializerOptions json)
+public static class LiveUpdates
 {
-    public async Task<IReadOnlyList<LiveUpdate>> BuildAsync(IReadOnlyList<ListEventsEndpoint.RecordedEventView> events, TopicSet topics, CancellationToken ct)
+    public static async Task<IReadOnlyList<LiveUpdate>> BuildAsync(
+        IDocumentStore store, IReadOnlyList<ListEventsEndpoint.RecordedEventView> events, TopicSet topics, CancellationToken ct)
     {
         var updates = new List<LiveUpdate>();
         if (events.Count == 0)
@@ -48,7 +49,7 @@ public sealed class LiveUpdates(IDocumentStore store, JsonSerializerOptions json
         var wantedCompanies = topics.All.Where(t => t.Kind == Topic.Company).ToList();
         if (wantedCompanies.Count > 0)
         {
-            var partiesOfReversed = await PartiesOfReversedAsync(events, ct);
+            var partiesOfReversed = await PartiesOfReversedAsync(store, events, ct);
             var touched = LastPerKey(events, e => PartiesOf(e, partiesOfReversed));
             foreach (var topic in wantedCompanies)
             {
@@ -79,8 +80,8 @@ public sealed class LiveUpdates(IDocumentStore store, JsonSerializerOptions json
     /// <summary>The loops of both layers, with the default parameters of <c>GET /api/loops</c>.</summary>
     public sealed record LoopsState(Instant KnownAt, GetLoopsEndpoint.LoopsView Cash, GetLoopsEndpoint.LoopsView Commitment);
 
-    private LiveUpdate Update<T>(long sequence, Topic topic, string kind, T state) =>
-        new(sequence, topic, kind, JsonSerializer.Serialize(state, json));
+    private static LiveUpdate Update<T>(long sequence, Topic topic, string kind, T state) =>
+        new(sequence, topic, kind, JsonSerializer.Serialize(state, LedgerJson.Options));
 
     private static PointInTime KnownAt(ListEventsEndpoint.RecordedEventView e) => new(AsOf: null, e.RecordedAt);
 
@@ -112,8 +113,8 @@ public sealed class LiveUpdates(IDocumentStore store, JsonSerializerOptions json
             .ToList();
 
     /// <summary>A reversal changes the balances of the companies its target named.</summary>
-    private async Task<IReadOnlyDictionary<Guid, IReadOnlyList<string>>> PartiesOfReversedAsync(
-        IReadOnlyList<ListEventsEndpoint.RecordedEventView> events, CancellationToken ct)
+    private static async Task<IReadOnlyDictionary<Guid, IReadOnlyList<string>>> PartiesOfReversedAsync(
+        IDocumentStore store, IReadOnlyList<ListEventsEndpoint.RecordedEventView> events, CancellationToken ct)
     {
         var targets = events.Where(e => e.Type == nameof(EntryReversed)).Select(e => e.Data.GetProperty("eventId").GetGuid()).ToArray();
         var parties = new Dictionary<Guid, IReadOnlyList<string>>();

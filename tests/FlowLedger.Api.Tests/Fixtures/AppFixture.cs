@@ -29,21 +29,26 @@ public class AppFixture(PostgresServer server) : IAsyncLifetime
     public virtual async ValueTask InitializeAsync()
     {
         ConnectionString = await server.CreateDatabaseAsync();
-        Host = await AlbaHost.For<Program>(builder =>
+        var settings = new Dictionary<string, string>(Settings) { ["FlowLedger:LoadDemo"] = LoadDemo.ToString() };
+        Host = await StartHostAsync(ConnectionString, Clock, settings);
+    }
+
+    /// <summary>The app on a given database; tests that restart it start it again on the same one.</summary>
+    public static Task<IAlbaHost> StartHostAsync(string connectionString, IClock clock, IReadOnlyDictionary<string, string> settings) =>
+        AlbaHost.For<Program>(builder =>
         {
-            builder.UseSetting("ConnectionStrings:Marten", ConnectionString);
-            builder.UseSetting("FlowLedger:LoadDemo", LoadDemo.ToString());
-            foreach (var (key, value) in Settings)
+            builder.UseSetting("ConnectionStrings:Marten", connectionString);
+            builder.UseSetting("FlowLedger:LoadDemo", "False");
+            foreach (var (key, value) in settings)
             {
                 builder.UseSetting(key, value);
             }
             builder.ConfigureServices(services =>
             {
-                services.AddSingleton<IClock>(Clock);
+                services.AddSingleton(clock);
                 services.RunWolverineInSoloMode();
             });
         });
-    }
 
     public async ValueTask DisposeAsync()
     {

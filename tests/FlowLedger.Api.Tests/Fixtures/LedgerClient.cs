@@ -35,7 +35,9 @@ public sealed class LedgerClient(HttpClient http)
         return await SendAsync(request);
     }
 
-    public Task<ApiAnswer> GetAsync(string url) => SendAsync(new HttpRequestMessage(HttpMethod.Get, url));
+    public Task<ApiAnswer> GetAsync(string url) => SendAsync(HttpMethod.Get, url);
+
+    public Task<ApiAnswer> SendAsync(HttpMethod method, string url) => SendAsync(new HttpRequestMessage(method, url));
 
     private async Task<ApiAnswer> SendAsync(HttpRequestMessage request)
     {

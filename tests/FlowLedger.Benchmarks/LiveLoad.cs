@@ -1,0 +1,140 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+
+namespace FlowLedger.Benchmarks;
+
+/// <summary>Latencies in milliseconds, sorted, with the percentiles the report shows.</summary>
+public sealed class LatencySample(IEnumerable<double> milliseconds)
+{
+    private readonly double[] _sorted = milliseconds.Order().ToArray();
+
+    public int Count => _sorted.Length;
+
+    public double At(double quantile) =>
+        _sorted.Length == 0 ? double.NaN : _sorted[Math.Min(_sorted.Length - 1, Math.Max(0, (int)Math.Ceiling(quantile * _sorted.Length) - 1))];
+
+    public string Describe() => $"p50 {At(0.5):F1} ms, p95 {At(0.95):F1} ms, p99 {At(0.99):F1} ms (max {At(1):F1}; {Count:N0} samples)";
+}
+
+/// <summary>
+/// P2 and P7 (SPEC §12): single commands sent open-loop at a fixed rate — each on its schedule, whether or
+/// not earlier ones have answered — and, for P7, SSE subscribers timing each event from the moment its
+/// command was sent until it reached them.
+/// </summary>
+public sealed class LiveLoad(HttpClient http, string baseUrl, string payer, string payee)
+{
+    /// <summary>Sends <paramref name="rate"/> commands a second for <paramref name="duration"/>; answers each one's latency.</summary>
+    /// <param name="sentAt">Where to note when each command (by its description) was sent, for the subscribers to time it.</param>
+    public async Task<(LatencySample Latency, int Refused)> SendAsync(
+        string label, int rate, TimeSpan duration, IDictionary<string, long>? sentAt, CancellationToken ct)
+    {
+        var total = (int)(rate * duration.TotalSeconds);
+        var latencies = new ConcurrentBag<double>();
+        var refused = 0;
+        var clock = Stopwatch.StartNew();
+        var inFlight = new List<Task>(total);
+        for (var i = 0; i < total; i++)
+        {
+            var due = TimeSpan.FromSeconds((double)i / rate);
+            if (due > clock.Elapsed)
+            {
+                await Task.Delay(due - clock.Elapsed, ct);
+            }
+            inFlight.Add(SendOneAsync(i));
+        }
+        await Task.WhenAll(inFlight);
+        return (new LatencySample(latencies), refused);
+
+        async Task SendOneAsync(int index)
+        {
+            var tag = $"{label}-{index}";
+            var body = $$"""{"type":"ServicesPaid","payer":"{{payer}}","payee":"{{payee}}","amount":{"amount":1,"currency":"USD"},"description":"{{tag}}","effectiveOn":"2025-12-31"}""";
+            var started = Stopwatch.GetTimestamp();
+            if (sentAt is not null)
+            {
+                sentAt[tag] = started;
+            }
+            // A hundred deals round-robin: concurrent commands rarely meet on one stream.
+            var deal = $"bench-{label}-{index % 100}";
+            using var response = await http.PostAsync($"{baseUrl}/api/deals/{deal}/events",
+                new StringContent(body, Encoding.UTF8, "application/json"), ct);
+            latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            if (response.StatusCode != HttpStatusCode.Created)
+            {
+                Interlocked.Increment(ref refused);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens <paramref name="count"/> SSE connections on the events topic and records, for every event
+    /// each of them receives whose description is in <paramref name="sentAt"/> (filled while they listen),
+    /// the time since its command was sent.
+    /// </summary>
+    public sealed class Subscribers : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly List<Task> _readers = [];
+        private readonly ConcurrentBag<double> _latencies = new();
+        private readonly ConcurrentDictionary<string, long> _sentAt = new();
+        private int _connected;
+
+        public int Connected => _connected;
+
+        public IDictionary<string, long> SentAt => _sentAt;
+
+        public static async Task<Subscribers> OpenAsync(HttpClient http, string baseUrl, int count, CancellationToken ct)
+        {
+            var subscribers = new Subscribers();
+            for (var i = 0; i < count; i++)
+            {
+                subscribers._readers.Add(subscribers.ReadAsync(http, $"{baseUrl}/api/subscriptions/stream?topics=events"));
+            }
+            var deadline = Stopwatch.StartNew();
+            while (subscribers._connected < count && deadline.Elapsed < TimeSpan.FromMinutes(2))
+            {
+                await Task.Delay(100, ct);
+            }
+            return subscribers;
+        }
+
+        public LatencySample Latencies => new(_latencies);
+
+        private async Task ReadAsync(HttpClient http, string url)
+        {
+            try
+            {
+                using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, _stop.Token);
+                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(_stop.Token));
+                Interlocked.Increment(ref _connected);
+                while (await reader.ReadLineAsync(_stop.Token) is { } line)
+                {
+                    var at = line.IndexOf("\"description\":\"", StringComparison.Ordinal);
+                    if (at < 0)
+                    {
+                        continue;
+                    }
+                    var start = at + "\"description\":\"".Length;
+                    var tag = line[start..line.IndexOf('"', start)];
+                    if (_sentAt.TryGetValue(tag, out var sent))
+                    {
+                        _latencies.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                // Stopped at the end of the phase.
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await Task.WhenAll(_readers);
+            _stop.Dispose();
+        }
+    }
+}
