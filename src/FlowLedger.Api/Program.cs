@@ -40,6 +40,9 @@ await using var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+// The dashboard (wwwroot/index.html at "/"): static files only, it reads the same public API as any client.
+app.UseDefaultFiles();
+app.UseStaticFiles();
 app.MapOpenApi();
 app.MapScalarApiReference("/docs/api");
 app.MapHealthChecks("/health");

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using FlowLedger.Api.Tests.Fixtures;
 using FlowLedger.Api.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -18,7 +17,7 @@ public sealed class FirstStartTests : IAsyncLifetime
     public async Task The_app_runs_its_own_postgres_loads_the_demo_once_and_stops_the_cluster_on_shutdown()
     {
         int eventsAfterFirstStart;
-        await using (var first = await RunningApp.StartAsync(_dataDirectory))
+        await using (var first = await StartAppAsync())
         {
             var companies = JsonNode.Parse(await first.Http.GetStringAsync("/api/companies", Ct))!.AsArray();
             Assert.Contains(companies, c => c!["companyId"]!.GetValue<string>() == "nvidia");
@@ -30,7 +29,7 @@ public sealed class FirstStartTests : IAsyncLifetime
         }
         Assert.False(ClusterIsRunning(), "The cluster should stop with the app.");
 
-        await using (var second = await RunningApp.StartAsync(_dataDirectory))
+        await using (var second = await StartAppAsync())
         {
             Assert.Equal(eventsAfterFirstStart, await CountEventsAsync(second));
             Assert.DoesNotContain("Creating a PostgreSQL cluster", second.Output);
@@ -64,7 +63,10 @@ public sealed class FirstStartTests : IAsyncLifetime
         Directory.Delete(empty);
     }
 
-    private static async Task<int> CountEventsAsync(RunningApp app) =>
+    private Task<AppProcess> StartAppAsync() =>
+        AppProcess.StartAsync(new Dictionary<string, string> { ["FLOWLEDGER_DATA"] = _dataDirectory, ["ConnectionStrings__Marten"] = "" }, Ct);
+
+    private static async Task<int> CountEventsAsync(AppProcess app) =>
         JsonNode.Parse(await app.Http.GetStringAsync("/api/events?limit=1000", Ct))!.AsArray().Count;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -18,8 +18,8 @@ public sealed class MultiNodeTests(PostgresServer server)
             ["ConnectionStrings__Marten"] = await server.CreateDatabaseAsync(),
             ["FlowLedger__LoadDemo"] = "false",
         };
-        await using var nodeA = await RunningApp.StartAsync(environment);
-        await using var nodeB = await RunningApp.StartAsync(environment);
+        await using var nodeA = await AppProcess.StartAsync(environment, TestContext.Current.CancellationToken);
+        await using var nodeB = await AppProcess.StartAsync(environment, TestContext.Current.CancellationToken);
         await using var receiver = await WebhookReceiver.StartAsync();
 
         var onA = new LedgerClient(nodeA.Http);

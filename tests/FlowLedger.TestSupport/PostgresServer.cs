@@ -3,15 +3,15 @@ using FlowLedger.Api.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Testcontainers.PostgreSql;
+using Xunit;
 
-[assembly: AssemblyFixture(typeof(FlowLedger.Api.Tests.Fixtures.PostgresServer))]
-
-namespace FlowLedger.Api.Tests.Fixtures;
+namespace FlowLedger.Testing;
 
 /// <summary>
 /// One PostgreSQL server for the whole test run (SPEC §11): <c>FLOWLEDGER_TEST_CONNECTION</c> when set,
 /// else a Testcontainers container when a Docker engine answers, else a private throwaway cluster
-/// from the machine's binaries. Every test class gets a database of its own on it.
+/// from the machine's binaries. Every test class gets a database of its own on it. A test assembly
+/// makes it its assembly fixture with <c>[assembly: AssemblyFixture(typeof(PostgresServer))]</c>.
 /// </summary>
 public sealed class PostgresServer : IAsyncLifetime
 {

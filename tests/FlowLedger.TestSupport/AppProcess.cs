@@ -1,20 +1,30 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 
-namespace FlowLedger.Api.Tests.Fixtures;
+namespace FlowLedger.Testing;
 
-/// <summary>The built app as its own process on a free loopback port, stopped with SIGTERM like Ctrl+C.</summary>
-public sealed class RunningApp : IAsyncDisposable
+/// <summary>
+/// The built app (<c>dotnet FlowLedger.Api.dll</c>) as its own process on a free loopback port, as a user
+/// starts it, stopped with SIGTERM like Ctrl+C. Its standard output and error are kept for assertions.
+/// </summary>
+public sealed class AppProcess : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly System.Text.StringBuilder _output = new();
+    private static readonly TimeSpan HealthyWithin = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan StoppedWithin = TimeSpan.FromSeconds(60);
 
-    private RunningApp(Process process, HttpClient http)
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private AppProcess(Process process, Uri baseAddress)
     {
         _process = process;
-        Http = http;
+        BaseAddress = baseAddress;
+        Http = new HttpClient { BaseAddress = baseAddress };
     }
+
+    public Uri BaseAddress { get; }
 
     public HttpClient Http { get; }
 
@@ -23,11 +33,8 @@ public sealed class RunningApp : IAsyncDisposable
         get { lock (_output) { return _output.ToString(); } }
     }
 
-    /// <summary>The app with its own embedded PostgreSQL in <paramref name="dataDirectory"/>.</summary>
-    public static Task<RunningApp> StartAsync(string dataDirectory) =>
-        StartAsync(new Dictionary<string, string> { ["FLOWLEDGER_DATA"] = dataDirectory, ["ConnectionStrings__Marten"] = "" });
-
-    public static async Task<RunningApp> StartAsync(IReadOnlyDictionary<string, string> environment)
+    /// <summary>Starts the app with these environment variables set (an empty value clears one) and waits until it is healthy.</summary>
+    public static async Task<AppProcess> StartAsync(IReadOnlyDictionary<string, string> environment, CancellationToken ct)
     {
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location, "--urls", $"http://127.0.0.1:{port}"])
@@ -40,12 +47,12 @@ public sealed class RunningApp : IAsyncDisposable
             start.Environment[name] = value;
         }
         var process = Process.Start(start)!;
-        var app = new RunningApp(process, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") });
+        var app = new AppProcess(process, new Uri($"http://127.0.0.1:{port}"));
         process.OutputDataReceived += (_, e) => app.Append(e.Data);
         process.ErrorDataReceived += (_, e) => app.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await app.WaitUntilHealthyAsync();
+        await app.WaitUntilHealthyAsync(ct);
         return app;
     }
 
@@ -57,14 +64,14 @@ public sealed class RunningApp : IAsyncDisposable
         }
     }
 
-    private async Task WaitUntilHealthyAsync()
+    private async Task WaitUntilHealthyAsync(CancellationToken ct)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(120);
+        var deadline = DateTime.UtcNow + HealthyWithin;
         while (DateTime.UtcNow < deadline && !_process.HasExited)
         {
             try
             {
-                if ((await Http.GetAsync("/health")).StatusCode == HttpStatusCode.OK)
+                if ((await Http.GetAsync("/health", ct)).StatusCode == HttpStatusCode.OK)
                 {
                     return;
                 }
@@ -73,15 +80,18 @@ public sealed class RunningApp : IAsyncDisposable
             {
                 // Not listening yet.
             }
-            await Task.Delay(250);
+            await Task.Delay(250, ct);
         }
         throw new InvalidOperationException($"The app did not become healthy:\n{Output}");
     }
 
     public async ValueTask DisposeAsync()
     {
-        Process.Start("kill", ["-TERM", _process.Id.ToString()])!.WaitForExit();
-        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        if (!_process.HasExited)
+        {
+            Process.Start("kill", ["-TERM", _process.Id.ToString()])!.WaitForExit();
+            await _process.WaitForExitAsync().WaitAsync(StoppedWithin);
+        }
         Http.Dispose();
         _process.Dispose();
     }
