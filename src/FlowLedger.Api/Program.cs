@@ -1,6 +1,7 @@
 using FlowLedger.Api.Demo;
 using FlowLedger.Api.Hosting;
 using FlowLedger.Api.Ledger;
+using FlowLedger.Api.Security;
 using JasperFx;
 using NodaTime;
 using Scalar.AspNetCore;
@@ -13,6 +14,9 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 builder.Services.AddSingleton<IClock>(SystemClock.Instance);
 builder.Services.AddLedgerStore();
 builder.Services.AddHostedService<DemoScenarioLoader>();
+// Read when first needed, so a test host's settings are in; a bad entry stops the start.
+builder.Services.AddSingleton(sp => ApiKeyRing.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
+builder.Services.AddHostedService<OpenModeGuard>();
 
 builder.Host.UseWolverine(opts =>
 {
@@ -33,12 +37,17 @@ await using var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+// Routing first, so access control knows whether a path is an endpoint or a file.
+app.UseRouting();
+app.UseMiddleware<AccessControl>();
 app.MapOpenApi();
 app.MapScalarApiReference("/docs/api");
 app.MapHealthChecks("/health");
 
 try
 {
+    // Before anything starts: JasperFx turns a failed start into exit code 0, a refusal must not be.
+    OpenModeGuard.EnsureSafe(app.Services.GetRequiredService<ApiKeyRing>(), OpenModeGuard.ConfiguredAddresses(app.Configuration));
     // Mapping the endpoints builds the event store, which finds (or starts) PostgreSQL.
     app.MapWolverineEndpoints(opts =>
     {
@@ -52,6 +61,12 @@ catch (Exception ex) when (ex.FindInner<PostgresBinariesNotFoundException>() is 
     // Not a crash: the machine lacks PostgreSQL, and the message says what to do about it.
     Console.Error.WriteLine(missing.Message);
     return 2;
+}
+catch (Exception ex) when (((Exception?)ex.FindInner<OpenModeRefusedException>() ?? ex.FindInner<InvalidApiKeyConfigurationException>()) is { } refusal)
+{
+    // Not a crash either: serving would be unsafe, and the message says how to configure keys.
+    Console.Error.WriteLine(refusal.Message);
+    return 3;
 }
 
 /// <summary>Lets the test host find the app's entry point.</summary>

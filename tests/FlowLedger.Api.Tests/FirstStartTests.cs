@@ -1,8 +1,6 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using FlowLedger.Api.Hosting;
+using FlowLedger.Api.Tests.Fixtures;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
@@ -20,7 +18,7 @@ public sealed class FirstStartTests : IAsyncLifetime
     public async Task The_app_runs_its_own_postgres_loads_the_demo_once_and_stops_the_cluster_on_shutdown()
     {
         int eventsAfterFirstStart;
-        await using (var first = await RunningApp.StartAsync(_dataDirectory))
+        await using (var first = await StartAsync())
         {
             var companies = JsonNode.Parse(await first.Http.GetStringAsync("/api/companies", Ct))!.AsArray();
             Assert.Contains(companies, c => c!["companyId"]!.GetValue<string>() == "nvidia");
@@ -29,10 +27,11 @@ public sealed class FirstStartTests : IAsyncLifetime
             Assert.Contains("Embedded PostgreSQL", first.Output);
             Assert.Contains(_dataDirectory, first.Output);
             Assert.Contains("Creating a PostgreSQL cluster", first.Output);
+            Assert.Contains("OPEN MODE: no API key is configured", first.Output);
         }
         Assert.False(ClusterIsRunning(), "The cluster should stop with the app.");
 
-        await using (var second = await RunningApp.StartAsync(_dataDirectory))
+        await using (var second = await StartAsync())
         {
             Assert.Equal(eventsAfterFirstStart, await CountEventsAsync(second));
             Assert.DoesNotContain("Creating a PostgreSQL cluster", second.Output);
@@ -66,6 +65,9 @@ public sealed class FirstStartTests : IAsyncLifetime
         Directory.Delete(empty);
     }
 
+    private Task<RunningApp> StartAsync() =>
+        RunningApp.StartAsync(new Dictionary<string, string?> { ["FLOWLEDGER_DATA"] = _dataDirectory, ["ConnectionStrings__Marten"] = "" });
+
     private static async Task<int> CountEventsAsync(RunningApp app) =>
         JsonNode.Parse(await app.Http.GetStringAsync("/api/events?limit=1000", Ct))!.AsArray().Count;
 
@@ -79,88 +81,5 @@ public sealed class FirstStartTests : IAsyncLifetime
     {
         Directory.Delete(_dataDirectory, recursive: true);
         return ValueTask.CompletedTask;
-    }
-
-    /// <summary>The built app as its own process on a free loopback port, stopped with SIGTERM like Ctrl+C.</summary>
-    private sealed class RunningApp : IAsyncDisposable
-    {
-        private readonly Process _process;
-        private readonly System.Text.StringBuilder _output = new();
-
-        private RunningApp(Process process, HttpClient http)
-        {
-            _process = process;
-            Http = http;
-        }
-
-        public HttpClient Http { get; }
-
-        public string Output
-        {
-            get { lock (_output) { return _output.ToString(); } }
-        }
-
-        public static async Task<RunningApp> StartAsync(string dataDirectory)
-        {
-            var port = FreePort();
-            var start = new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location, "--urls", $"http://127.0.0.1:{port}"])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                Environment = { ["FLOWLEDGER_DATA"] = dataDirectory, ["ConnectionStrings__Marten"] = "" },
-            };
-            var process = Process.Start(start)!;
-            var app = new RunningApp(process, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") });
-            process.OutputDataReceived += (_, e) => app.Append(e.Data);
-            process.ErrorDataReceived += (_, e) => app.Append(e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            await app.WaitUntilHealthyAsync();
-            return app;
-        }
-
-        private void Append(string? line)
-        {
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
-        }
-
-        private async Task WaitUntilHealthyAsync()
-        {
-            var deadline = DateTime.UtcNow.AddSeconds(120);
-            while (DateTime.UtcNow < deadline && !_process.HasExited)
-            {
-                try
-                {
-                    if ((await Http.GetAsync("/health")).StatusCode == HttpStatusCode.OK)
-                    {
-                        return;
-                    }
-                }
-                catch (HttpRequestException)
-                {
-                    // Not listening yet.
-                }
-                await Task.Delay(250);
-            }
-            throw new InvalidOperationException($"The app did not become healthy:\n{Output}");
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            Process.Start("kill", ["-TERM", _process.Id.ToString()])!.WaitForExit();
-            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-            Http.Dispose();
-            _process.Dispose();
-        }
-
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
     }
 }

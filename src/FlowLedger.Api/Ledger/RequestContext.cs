@@ -7,7 +7,7 @@ public static class RequestContext
 {
     public const string IdempotencyHeader = "Idempotency-Key";
 
-    /// <summary>Stored with every event as recordedBy. Until API keys exist (SPEC §10) the open server records "anonymous".</summary>
+    /// <summary>Stored with every event as recordedBy: the name of the API key (SPEC §10), or "anonymous" in open mode.</summary>
     public static string RecordedBy(HttpContext context) => context.User.Identity?.Name ?? "anonymous";
 
     public static async Task<string> ReadBodyAsync(HttpRequest request, CancellationToken ct)
