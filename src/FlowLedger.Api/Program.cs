@@ -17,6 +17,7 @@ builder.Services.AddHostedService<DemoScenarioLoader>();
 // Read when first needed, so a test host's settings are in; a bad entry stops the start.
 builder.Services.AddSingleton(sp => ApiKeyRing.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
 builder.Services.AddHostedService<OpenModeGuard>();
+builder.Services.AddRequestLimits();
 
 builder.Host.UseWolverine(opts =>
 {
@@ -40,6 +41,7 @@ app.UseStatusCodePages();
 // Routing first, so access control knows whether a path is an endpoint or a file.
 app.UseRouting();
 app.UseMiddleware<AccessControl>();
+app.UseRequestLimits();
 app.MapOpenApi();
 app.MapScalarApiReference("/docs/api");
 app.MapHealthChecks("/health");
