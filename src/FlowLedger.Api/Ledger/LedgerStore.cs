@@ -1,3 +1,4 @@
+using FlowLedger.Api.Audit;
 using FlowLedger.Api.Hosting;
 using FlowLedger.Domain;
 using FlowLedger.Projections;
@@ -40,6 +41,7 @@ public static class LedgerStore
                 options.Projections.Add(new PostingsProjection(Schema), ProjectionLifecycle.Inline,
                     projectionName: "Postings", asyncConfiguration: o => o.DeleteDataInTableOnTeardown(postings.Identifier.QualifiedName));
                 options.Schema.For<IdempotencyRecord>();
+                options.Storage.ExtendedSchemaObjects.Add(AuditChain.DefineTable(Schema));
                 return options;
             })
             .UseLightweightSessions()
@@ -47,6 +49,8 @@ public static class LedgerStore
             .ApplyAllDatabaseChangesOnStartup()
             .IntegrateWithWolverine();
         services.AddSingleton<LedgerRecorder>();
+        services.AddSingleton<AuditChain>();
+        services.AddHostedService<AuditChainFollower>();
         return services;
     }
 }
