@@ -43,7 +43,7 @@ public class AppFixture(PostgresServer server) : IAsyncLifetime
 
     public virtual async ValueTask InitializeAsync()
     {
-        ConnectionString = await server.CreateDatabaseAsync();
+        ConnectionString = await DatabaseAsync();
         Host = await AlbaHost.For<Program>(builder =>
         {
             builder.UseSetting("ConnectionStrings:Marten", ConnectionString);
@@ -62,6 +62,9 @@ public class AppFixture(PostgresServer server) : IAsyncLifetime
             });
         });
     }
+
+    /// <summary>The database the app runs on: a fresh one, unless a test looks at one another app wrote.</summary>
+    protected virtual Task<string> DatabaseAsync() => server.CreateDatabaseAsync();
 
     /// <summary>Settings of a fixture that needs the app configured otherwise.</summary>
     protected virtual void Configure(IWebHostBuilder builder)
