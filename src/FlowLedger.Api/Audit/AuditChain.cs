@@ -11,77 +11,62 @@ namespace FlowLedger.Api.Audit;
 
 /// <summary>What verify found: every sealed event intact, or the first one that is not.</summary>
 /// <param name="Checked">Events whose link was checked (all of them when the chain is intact).</param>
-/// <param name="Pending">Events recorded after the chain's end, not sealed yet.</param>
+/// <param name="Pending">Events committed but not sealed yet (verify seals first, so only those committing meanwhile).</param>
 /// <param name="Head">The hash of the last link: write it down, and a rewrite of the whole chain shows.</param>
 public sealed record AuditReport(bool Ok, long Checked, long Pending, string? Head, long? FirstBrokenSequence = null, string? Problem = null);
 
 /// <summary>
-/// A SHA-256 chain over the events in global sequence order (SPEC §10): the link of event n is
-/// SHA-256(link of n−1 ‖ the event's canonical bytes), kept in <c>fl_audit_chain</c>. Links are
-/// added after the events commit (see <see cref="ExtendAsync"/>), so any later change to a sealed
-/// event, its removal or an event slipped in among sealed ones breaks the chain at that event.
+/// A SHA-256 chain over the events (SPEC §10): each committed event is sealed once, in the order
+/// the sealer finds them — sequence order, except that an event which commits after later
+/// sequence numbers were sealed (sequence numbers are drawn before commit) joins at the end. Link
+/// k = SHA-256(link k−1 ‖ the event's canonical bytes), kept in <c>fl_audit_chain</c>. Any later
+/// change to a sealed event, or its removal, breaks the chain at that event.
 /// </summary>
-public sealed class AuditChain(IDocumentStore store, ILogger<AuditChain> logger)
+public sealed class AuditChain(IDocumentStore store)
 {
     public const string TableName = "fl_audit_chain";
 
     private const int Page = 10_000;
 
-    /// <summary>How long <see cref="ExtendAsync"/> waits for the writers of already drawn sequence numbers to finish.</summary>
-    private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How far below the highest sealed sequence the sealer looks for events that committed late:
+    /// a transaction would have to stay open while this many later events commit to be missed.
+    /// </summary>
+    private const long LookBack = 1_000_000;
 
     private static readonly byte[] Genesis = new byte[32];
 
     public static Table DefineTable(string schema)
     {
         var table = new Table(new PostgresqlObjectName(schema, TableName, SchemaUtils.IdentifierUsage.General));
-        table.AddColumn<long>("seq_id").AsPrimaryKey();
+        table.AddColumn<long>("position").AsPrimaryKey();
+        table.AddColumn<long>("seq_id").NotNull();
         table.AddColumn("hash", "bytea").NotNull();
+        table.Indexes.Add(new IndexDefinition("ux_fl_audit_chain_seq_id") { Columns = ["seq_id"], IsUnique = true });
         return table;
     }
 
     private string Schema => store.Options.Events.DatabaseSchemaName;
 
-    /// <summary>
-    /// Seals every event that can no longer change its place in the sequence. Sequence numbers are
-    /// drawn before their events commit, so the chain may only pass a number once its writer has
-    /// committed or rolled back. When the sequence stood at N, every writer of a number up to N was
-    /// either in the middle of the statement that drew it, or already had a transaction id (the
-    /// statement that draws also inserts). Once those statements and transactions have ended, each
-    /// event up to N is committed or never will be, and the chain passes over the holes of
-    /// rolled-back writes.
-    /// </summary>
-    /// <returns>The sequence the chain is sealed up to.</returns>
-    public async Task<long> ExtendAsync(CancellationToken ct)
+    /// <summary>Seals every committed event not sealed yet, in sequence order, after the last link.</summary>
+    public async Task ExtendAsync(CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
-        var ceiling = await ScalarAsync<long>(connection,
-            $"select case when is_called then last_value else 0 end from {Schema}.mt_events_sequence", ct);
-        var (pids, starts) = await RunningStatementsAsync(connection, ct);
-        var fence = await ScalarAsync<long>(connection, "select pg_snapshot_xmax(pg_current_snapshot())::text::bigint", ct);
-        var settled = DateTime.UtcNow + SettleTimeout;
-        while (!await WritersEndedAsync(connection, fence, pids, starts, ct))
-        {
-            if (DateTime.UtcNow > settled)
-            {
-                logger.LogWarning("The audit chain waits for a transaction that has run for over {Seconds} s; sealing later", SettleTimeout.TotalSeconds);
-                return await SealedUpToAsync(connection, ct);
-            }
-            await Task.Delay(20, ct);
-        }
-
         await using var transaction = await connection.BeginTransactionAsync(ct);
         // One sealer at a time, whichever node or command runs it.
         await ScalarAsync<object>(connection, $"select pg_advisory_xact_lock(hashtext('{Schema}.{TableName}'))", ct);
-        var (last, link) = await LastLinkAsync(connection, ct);
-        while (last < ceiling)
+        var (position, link) = await LastLinkAsync(connection, ct);
+        var after = (await ScalarAsync<long?>(connection, $"select max(seq_id) from {Schema}.{TableName}", ct) ?? 0) - LookBack;
+        while (true)
         {
             var links = new List<(long Sequence, byte[] Hash)>();
-            await using (var command = new NpgsqlCommand(
-                $"{EventColumns} where seq_id > @after and seq_id <= @ceiling order by seq_id limit {Page}", connection))
+            await using (var command = new NpgsqlCommand($"""
+                {EventColumns} e
+                where e.seq_id > @after and not exists (select 1 from {Schema}.{TableName} c where c.seq_id = e.seq_id)
+                order by e.seq_id limit {Page}
+                """, connection))
             {
-                command.Parameters.AddWithValue("after", last);
-                command.Parameters.AddWithValue("ceiling", ceiling);
+                command.Parameters.AddWithValue("after", after);
                 await using var reader = await command.ExecuteReaderAsync(ct);
                 while (await reader.ReadAsync(ct))
                 {
@@ -93,26 +78,24 @@ public sealed class AuditChain(IDocumentStore store, ILogger<AuditChain> logger)
             {
                 break;
             }
-            await WriteAsync(connection, links, ct);
-            last = links[^1].Sequence;
+            await WriteAsync(connection, position, links, ct);
+            position += links.Count;
+            after = links[^1].Sequence;
         }
         await transaction.CommitAsync(ct);
-        return last;
     }
 
     /// <summary>Seals what can be sealed, then recomputes every link from the stored events.</summary>
     public async Task<AuditReport> VerifyAsync(CancellationToken ct)
     {
-        var sealedUpTo = await ExtendAsync(ct);
+        await ExtendAsync(ct);
         await using var connection = await OpenAsync(ct);
         await using var command = new NpgsqlCommand($"""
             select e.seq_id, e.id, e.stream_id, e.version, e.type, e.data::text, e.timestamp, e.user_name, c.seq_id, c.hash
-            from {Schema}.mt_events e
-            full join {Schema}.{TableName} c on c.seq_id = e.seq_id
-            where coalesce(e.seq_id, c.seq_id) <= @sealed
-            order by coalesce(e.seq_id, c.seq_id)
+            from {Schema}.{TableName} c
+            left join {Schema}.mt_events e on e.seq_id = c.seq_id
+            order by c.position
             """, connection);
-        command.Parameters.AddWithValue("sealed", sealedUpTo);
         var previous = Genesis;
         long checkedCount = 0;
         await using (var reader = await command.ExecuteReaderAsync(ct))
@@ -122,22 +105,19 @@ public sealed class AuditChain(IDocumentStore store, ILogger<AuditChain> logger)
                 var broken = Check(reader, previous);
                 if (broken is not null)
                 {
-                    return new AuditReport(false, checkedCount, 0, null, reader.IsDBNull(0) ? reader.GetInt64(8) : reader.GetInt64(0), broken);
+                    return new AuditReport(false, checkedCount, 0, null, reader.GetInt64(8), broken);
                 }
                 previous = reader.GetFieldValue<byte[]>(9);
                 checkedCount++;
             }
         }
-        var pending = await ScalarAsync<long>(connection, $"select count(*) from {Schema}.mt_events where seq_id > {sealedUpTo}", ct);
+        var pending = await ScalarAsync<long>(connection,
+            $"select count(*) from {Schema}.mt_events e where not exists (select 1 from {Schema}.{TableName} c where c.seq_id = e.seq_id)", ct);
         return new AuditReport(true, checkedCount, pending, checkedCount == 0 ? null : Convert.ToHexStringLower(previous));
     }
 
     private static string? Check(NpgsqlDataReader row, byte[] previous)
     {
-        if (row.IsDBNull(8))
-        {
-            return "This event is not in the chain: it was inserted among events already sealed.";
-        }
         if (row.IsDBNull(0))
         {
             return "This event was sealed in the chain and is no longer stored: it was deleted.";
@@ -148,7 +128,7 @@ public sealed class AuditChain(IDocumentStore store, ILogger<AuditChain> logger)
     }
 
     private string EventColumns =>
-        $"select seq_id, id, stream_id, version, type, data::text, timestamp, user_name from {Schema}.mt_events";
+        $"select e.seq_id, e.id, e.stream_id, e.version, e.type, e.data::text, e.timestamp, e.user_name from {Schema}.mt_events";
 
     /// <summary>
     /// SHA-256 of the previous link and the event's fields, each length-prefixed so no two events
@@ -184,52 +164,20 @@ public sealed class AuditChain(IDocumentStore store, ILogger<AuditChain> logger)
         hash.AppendData(bytes);
     }
 
-    private async Task<(long Sequence, byte[] Hash)> LastLinkAsync(NpgsqlConnection connection, CancellationToken ct)
+    private async Task<(long Position, byte[] Hash)> LastLinkAsync(NpgsqlConnection connection, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand($"select seq_id, hash from {Schema}.{TableName} order by seq_id desc limit 1", connection);
+        await using var command = new NpgsqlCommand($"select position, hash from {Schema}.{TableName} order by position desc limit 1", connection);
         await using var reader = await command.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct) ? (reader.GetInt64(0), reader.GetFieldValue<byte[]>(1)) : (0, Genesis);
     }
 
-    private static async Task<(int[] Pids, DateTime[] Starts)> RunningStatementsAsync(NpgsqlConnection connection, CancellationToken ct)
+    private async Task WriteAsync(NpgsqlConnection connection, long lastPosition, List<(long Sequence, byte[] Hash)> links, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand("""
-            select pid, xact_start from pg_stat_activity
-            where datname = current_database() and state = 'active' and xact_start is not null and pid <> pg_backend_pid()
-            """, connection);
-        var (pids, starts) = (new List<int>(), new List<DateTime>());
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            pids.Add(reader.GetInt32(0));
-            starts.Add(reader.GetDateTime(1));
-        }
-        return (pids.ToArray(), starts.ToArray());
-    }
-
-    /// <summary>Whether every transaction older than <paramref name="fence"/>, and every statement seen running, has ended.</summary>
-    private static async Task<bool> WritersEndedAsync(NpgsqlConnection connection, long fence, int[] pids, DateTime[] starts, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand("""
-            select pg_snapshot_xmin(pg_current_snapshot())::text::bigint >= @fence
-               and not exists (select 1 from unnest(@pids, @starts) seen(pid, started)
-                               join pg_stat_activity a on a.pid = seen.pid and a.xact_start = seen.started)
-            """, connection);
-        command.Parameters.AddWithValue("fence", fence);
-        command.Parameters.AddWithValue("pids", pids);
-        command.Parameters.AddWithValue("starts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, starts);
-        return (bool)(await command.ExecuteScalarAsync(ct))!;
-    }
-
-    private async Task<long> SealedUpToAsync(NpgsqlConnection connection, CancellationToken ct) =>
-        await ScalarAsync<long?>(connection, $"select max(seq_id) from {Schema}.{TableName}", ct) ?? 0;
-
-    private async Task WriteAsync(NpgsqlConnection connection, List<(long Sequence, byte[] Hash)> links, CancellationToken ct)
-    {
-        await using var import = await connection.BeginBinaryImportAsync($"copy {Schema}.{TableName} (seq_id, hash) from stdin (format binary)", ct);
+        await using var import = await connection.BeginBinaryImportAsync($"copy {Schema}.{TableName} (position, seq_id, hash) from stdin (format binary)", ct);
         foreach (var (sequence, hash) in links)
         {
             await import.StartRowAsync(ct);
+            await import.WriteAsync(++lastPosition, NpgsqlDbType.Bigint, ct);
             await import.WriteAsync(sequence, NpgsqlDbType.Bigint, ct);
             await import.WriteAsync(hash, NpgsqlDbType.Bytea, ct);
         }
