@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using FlowLedger.Api.Tests.Fixtures;
-using Npgsql;
 using static FlowLedger.Api.Tests.Fixtures.LedgerClient;
 
 namespace FlowLedger.Api.Tests;
@@ -112,13 +111,7 @@ public sealed class AuditChainTests(AppFixture app) : IClassFixture<AppFixture>
 
     private async Task<long> CountEventsAsync() => await ExecuteAsync<long>("select count(*) from flowledger.mt_events");
 
-    private async Task<T> ExecuteAsync<T>(string sql)
-    {
-        await using var connection = new NpgsqlConnection(app.ConnectionString);
-        await connection.OpenAsync(TestContext.Current.CancellationToken);
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
-    }
+    private Task<T> ExecuteAsync<T>(string sql) => Sql.ScalarAsync<T>(app.ConnectionString, sql);
 
     private async Task<(int ExitCode, string Output)> RunVerifyCommandAsync()
     {

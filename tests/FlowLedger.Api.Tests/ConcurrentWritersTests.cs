@@ -3,7 +3,6 @@ using FlowLedger.Api.Tests.Fixtures;
 using FlowLedger.Domain;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using static FlowLedger.Api.Tests.Fixtures.LedgerClient;
 
 namespace FlowLedger.Api.Tests;
@@ -102,25 +101,11 @@ public sealed class ConcurrentWritersTests(UnlimitedFixture app) : IClassFixture
     /// <summary>The events of the shared deal and of the writers' own deals, by id, straight from PostgreSQL.</summary>
     private async Task<Dictionary<Guid, (string Deal, long Sequence, long Version)>> StoredEventsAsync(string shared)
     {
-        await using var connection = new NpgsqlConnection(app.ConnectionString);
-        await connection.OpenAsync(TestContext.Current.CancellationToken);
-        await using var command = new NpgsqlCommand("select id, stream_id, seq_id, version from flowledger.mt_events where stream_id like @prefix", connection);
-        command.Parameters.AddWithValue("prefix", shared + "%");
-        var stored = new Dictionary<Guid, (string, long, long)>();
-        await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
-        while (await reader.ReadAsync(TestContext.Current.CancellationToken))
-        {
-            // Add, not set: an id stored twice would throw here.
-            stored.Add(reader.GetGuid(0), (reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)));
-        }
-        return stored;
+        var rows = await Sql.QueryAsync(app.ConnectionString, $"select id, stream_id, seq_id, version from flowledger.mt_events where stream_id like '{shared}%'",
+            r => (r.GetGuid(0), (r.GetString(1), r.GetInt64(2), r.GetInt64(3))));
+        // ToDictionary, not a lookup: an id stored twice throws here.
+        return rows.ToDictionary(r => r.Item1, r => r.Item2);
     }
 
-    private async Task<long> CountAllEventsAsync()
-    {
-        await using var connection = new NpgsqlConnection(app.ConnectionString);
-        await connection.OpenAsync(TestContext.Current.CancellationToken);
-        await using var command = new NpgsqlCommand("select count(*) from flowledger.mt_events", connection);
-        return (long)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
-    }
+    private Task<long> CountAllEventsAsync() => Sql.ScalarAsync<long>(app.ConnectionString, "select count(*) from flowledger.mt_events");
 }

@@ -7,7 +7,6 @@ using FlowLedger.Domain;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
-using Npgsql;
 
 namespace FlowLedger.Api.Tests;
 
@@ -99,17 +98,17 @@ public sealed class CrashRecoveryTests(PostgresServer server)
         Assert.True(failedAttempts > 0, "The kill should have cut some requests.");
 
         // Exactly one event per command, the one its acknowledgement named, none half written.
-        var stored = await QueryAsync(database, "select data->>'description', id from flowledger.mt_events where stream_id like 'crash-%'",
+        var stored = await Sql.QueryAsync(database, "select data->>'description', id from flowledger.mt_events where stream_id like 'crash-%'",
             r => (r.GetString(0), r.GetGuid(1)));
         Assert.Equal(Commands, stored.Count);
         Assert.Equal(Commands, stored.Select(s => s.Item1).Distinct().Count());
         var byCommand = stored.ToDictionary(s => s.Item1, s => s.Item2);
         Assert.All(Enumerable.Range(0, Commands), command => Assert.Equal(acknowledged[command], byCommand[$"command {command}"]));
-        Assert.Equal([0L], await QueryAsync(database, """
+        Assert.Equal([0L], await Sql.QueryAsync(database, """
             select count(*) from flowledger.mt_events e
             where e.stream_id like 'crash-%' and not exists (select 1 from flowledger.fl_postings p where p.event_id = e.id)
             """, r => r.GetInt64(0)));
-        Assert.Equal([(long)Commands], await QueryAsync(database, $"select count(*) from flowledger.mt_doc_idempotencyrecord where id like '{run}-%'", r => r.GetInt64(0)));
+        Assert.Equal([(long)Commands], await Sql.QueryAsync(database, $"select count(*) from flowledger.mt_doc_idempotencyrecord where id like '{run}-%'", r => r.GetInt64(0)));
 
         var audit = JsonNode.Parse(await restarted.Http.GetStringAsync("/api/audit/verify", Ct))!;
         Assert.True(audit["ok"]!.GetValue<bool>(), audit.ToJsonString());
@@ -125,20 +124,6 @@ public sealed class CrashRecoveryTests(PostgresServer server)
     }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    private static async Task<List<T>> QueryAsync<T>(string connectionString, string sql, Func<NpgsqlDataReader, T> read)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(Ct);
-        await using var command = new NpgsqlCommand(sql, connection);
-        await using var reader = await command.ExecuteReaderAsync(Ct);
-        var rows = new List<T>();
-        while (await reader.ReadAsync(Ct))
-        {
-            rows.Add(read(reader));
-        }
-        return rows;
-    }
 
     /// <summary>The app in-process on the database the killed server wrote, to read its store directly.</summary>
     private sealed class ExistingDatabaseFixture(PostgresServer server, string connectionString) : AppFixture(server)

@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using FlowLedger.Api.Security;
 using FlowLedger.Api.Tests.Fixtures;
 using Microsoft.AspNetCore.Hosting;
-using Npgsql;
 using static FlowLedger.Api.Tests.Fixtures.LedgerClient;
 
 namespace FlowLedger.Api.Tests;
@@ -77,15 +76,9 @@ public sealed class HostileInputTests(UnlimitedFixture app) : IClassFixture<Unli
     }
 
     /// <summary>Everything a write leaves behind: events, streams, postings, idempotency records and company profiles.</summary>
-    private async Task<string> StoreCountsAsync()
-    {
-        await using var connection = new NpgsqlConnection(app.ConnectionString);
-        await connection.OpenAsync(TestContext.Current.CancellationToken);
-        await using var command = new NpgsqlCommand("""
-            select (select count(*) from flowledger.mt_events) || ' events, ' || (select count(*) from flowledger.mt_streams) || ' streams, '
-                || (select count(*) from flowledger.fl_postings) || ' postings, ' || (select count(*) from flowledger.mt_doc_idempotencyrecord) || ' keys, '
-                || (select count(*) from flowledger.mt_doc_companyprofile) || ' companies'
-            """, connection);
-        return (string)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
-    }
+    private Task<string> StoreCountsAsync() => Sql.ScalarAsync<string>(app.ConnectionString, """
+        select (select count(*) from flowledger.mt_events) || ' events, ' || (select count(*) from flowledger.mt_streams) || ' streams, '
+            || (select count(*) from flowledger.fl_postings) || ' postings, ' || (select count(*) from flowledger.mt_doc_idempotencyrecord) || ' keys, '
+            || (select count(*) from flowledger.mt_doc_companyprofile) || ' companies'
+        """);
 }

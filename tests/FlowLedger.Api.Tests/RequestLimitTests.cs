@@ -87,6 +87,8 @@ public sealed class RequestLimitTests(TightLimitsFixture app) : IClassFixture<Ti
     /// <summary>A client that sends the start of a body, then nothing: the slow-loris of request bodies.</summary>
     private sealed class StalledContent : HttpContent
     {
+        public StalledContent() => Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
         {
             await stream.WriteAsync(Encoding.UTF8.GetBytes("{\"companyId\":"));
