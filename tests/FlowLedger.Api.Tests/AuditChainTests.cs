@@ -113,21 +113,5 @@ public sealed class AuditChainTests(AppFixture app) : IClassFixture<AppFixture>
 
     private Task<T> ExecuteAsync<T>(string sql) => Sql.ScalarAsync<T>(app.ConnectionString, sql);
 
-    private async Task<(int ExitCode, string Output)> RunVerifyCommandAsync()
-    {
-        // The app's own build: JasperFx looks for commands in every assembly beside the app, test assemblies included.
-        var appDll = typeof(Program).Assembly.Location.Replace(Path.Combine("tests", "FlowLedger.Api.Tests"), Path.Combine("src", "FlowLedger.Api"));
-        Assert.True(File.Exists(appDll), appDll);
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [appDll, "verify"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            Environment = { ["ConnectionStrings__Marten"] = app.ConnectionString, ["FlowLedger__LoadDemo"] = "false" },
-        };
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        return (process.ExitCode, await output + await error);
-    }
+    private Task<(int ExitCode, string Output)> RunVerifyCommandAsync() => AppCommand.RunAsync(app.ConnectionString, "verify");
 }

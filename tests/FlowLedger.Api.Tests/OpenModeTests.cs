@@ -37,6 +37,18 @@ public sealed class OpenModeTests(PostgresServer server)
         Assert.Contains("API key 'ops' needs Sha256", app.Output);
     }
 
+    [Fact]
+    public async Task The_keys_command_prints_a_key_once_with_the_entry_holding_only_its_hash()
+    {
+        var (exitCode, output) = await AppCommand.RunAsync(await server.CreateDatabaseAsync(), "keys", "add", "ci-bot", "--role", "writer");
+
+        Assert.True(exitCode == 0, output);
+        var key = System.Text.RegularExpressions.Regex.Match(output, @"^  (flk_\S+)$", System.Text.RegularExpressions.RegexOptions.Multiline).Groups[1].Value;
+        Assert.True(key.Length > 40, output);
+        Assert.Contains($$"""{"Name":"ci-bot","Role":"writer","Sha256":"{{FlowLedger.Api.Security.ApiKeyRing.HashOf(key)}}"}""", output);
+        Assert.Contains("FlowLedger__ApiKeys__N__Role=writer", output);
+    }
+
     private async Task<IReadOnlyDictionary<string, string?>> EnvironmentAsync() => new Dictionary<string, string?>
     {
         ["ConnectionStrings__Marten"] = await server.CreateDatabaseAsync(),
