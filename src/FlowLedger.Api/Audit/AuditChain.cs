@@ -31,8 +31,9 @@ public sealed class AuditChain(IDocumentStore store)
     /// <summary>
     /// How far below the highest sealed sequence the sealer looks for events that committed late:
     /// a transaction would have to stay open while this many later events commit to be missed.
+    /// Every round scans this many index entries, so it stays well below a large store's size.
     /// </summary>
-    private const long LookBack = 1_000_000;
+    private const long LookBack = 100_000;
 
     private static readonly byte[] Genesis = new byte[32];
 
