@@ -2,6 +2,7 @@ using FlowLedger.Api.Demo;
 using FlowLedger.Api.Hosting;
 using FlowLedger.Api.Ledger;
 using FlowLedger.Api.Live;
+using FlowLedger.Api.Security;
 using JasperFx;
 using NodaTime;
 using Scalar.AspNetCore;
@@ -15,6 +16,10 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 builder.Services.AddSingleton<IClock>(SystemClock.Instance);
 builder.Services.AddLedgerStore();
 builder.Services.AddHostedService<DemoScenarioLoader>();
+// Read when first needed, so a test host's settings are in; a bad entry stops the start.
+builder.Services.AddSingleton(sp => ApiKeyRing.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
+builder.Services.AddHostedService<OpenModeGuard>();
+builder.Services.AddRequestLimits();
 
 builder.Host.UseWolverine(opts =>
 {
@@ -40,15 +45,21 @@ await using var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
-// The dashboard (wwwroot/index.html at "/"): static files only, it reads the same public API as any client.
+// The dashboard (wwwroot/index.html at "/"): public static files; it reads the same API as any client, with a key.
 app.UseDefaultFiles();
 app.UseStaticFiles();
+// Routing first, so access control knows whether a path is an endpoint or a file.
+app.UseRouting();
+app.UseMiddleware<AccessControl>();
+app.UseRequestLimits();
 app.MapOpenApi();
 app.MapScalarApiReference("/docs/api");
 app.MapHealthChecks("/health");
 
 try
 {
+    // Before anything starts: JasperFx turns a failed start into exit code 0, a refusal must not be.
+    OpenModeGuard.EnsureSafe(app.Services.GetRequiredService<ApiKeyRing>(), OpenModeGuard.ConfiguredAddresses(app.Configuration));
     // Mapping the endpoints builds the event store, which finds (or starts) PostgreSQL.
     app.MapWolverineEndpoints(opts =>
     {
@@ -62,6 +73,12 @@ catch (Exception ex) when (ex.FindInner<PostgresBinariesNotFoundException>() is 
     // Not a crash: the machine lacks PostgreSQL, and the message says what to do about it.
     Console.Error.WriteLine(missing.Message);
     return 2;
+}
+catch (Exception ex) when (((Exception?)ex.FindInner<OpenModeRefusedException>() ?? ex.FindInner<InvalidApiKeyConfigurationException>()) is { } refusal)
+{
+    // Not a crash either: serving would be unsafe, and the message says how to configure keys.
+    Console.Error.WriteLine(refusal.Message);
+    return 3;
 }
 
 /// <summary>Lets the test host find the app's entry point.</summary>

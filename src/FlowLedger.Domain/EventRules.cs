@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using NodaTime;
 
 namespace FlowLedger.Domain;
 
@@ -14,6 +15,20 @@ public sealed record RuleBreak(Refusal Kind, string Message)
 /// <summary>The rules of SPEC §4 that an event can be checked against on its own, without the ledger's state.</summary>
 public static partial class EventRules
 {
+    /// <summary>
+    /// The largest amount or quantity one event may carry (10^15): beyond any real deal, and far
+    /// enough below decimal's range that sums over many events and price × quantity cannot overflow.
+    /// </summary>
+    public const decimal MaxQuantity = 1_000_000_000_000_000m;
+
+    /// <summary>Amounts are exact to a millionth of a unit; finer ones are typing errors, not money.</summary>
+    public const int MaxDecimals = 6;
+
+    /// <summary>The days a fact of this ledger can have happened on; outside them a date is a typing error.</summary>
+    public static readonly LocalDate EarliestDay = new(1900, 1, 1);
+
+    public static readonly LocalDate LatestDay = new(2999, 12, 31);
+
     public static bool IsSlug(string? id) => id is not null && Slug().IsMatch(id);
 
     /// <summary>
@@ -46,6 +61,10 @@ public static partial class EventRules
     public static IReadOnlyList<RuleBreak> Check(ILedgerEvent e)
     {
         var breaks = new List<RuleBreak>();
+        if (e.EffectiveOn < EarliestDay || e.EffectiveOn > LatestDay)
+        {
+            breaks.Add(RuleBreak.Malformed($"effectiveOn {e.EffectiveOn:uuuu-MM-dd} is not between {EarliestDay:uuuu-MM-dd} and {LatestDay:uuuu-MM-dd}."));
+        }
         switch (e)
         {
             case CompanyRegistered c:
@@ -75,6 +94,7 @@ public static partial class EventRules
                 Pair(breaks, w.Issuer, w.Holder);
                 Positive(breaks, "shares", w.Shares);
                 MoneyRules(breaks, "strikePrice", w.StrikePrice, allowZero: true);
+                Product(breaks, "shares × strikePrice", w.Shares, w.StrikePrice.Amount);
                 TrancheRules(breaks, w);
                 break;
             case WarrantsVested v:
@@ -106,6 +126,7 @@ public static partial class EventRules
                 Required(breaks, "chipModel", c.ChipModel);
                 Positive(breaks, "units", c.Units);
                 MoneyRules(breaks, "unitPrice", c.UnitPrice);
+                Product(breaks, "units × unitPrice", c.Units, c.UnitPrice.Amount);
                 break;
             case ServicesPaid s:
                 Pair(breaks, s.Payer, s.Payee);
@@ -158,7 +179,9 @@ public static partial class EventRules
         if (money.Amount < 0 || (!allowZero && money.Amount == 0))
         {
             breaks.Add(RuleBreak.Broken($"{field}.amount must be {(allowZero ? "zero or more" : "more than zero")}, not {money.Amount}."));
+            return;
         }
+        Bounded(breaks, $"{field}.amount", money.Amount);
     }
 
     private static void Positive(List<RuleBreak> breaks, string field, decimal value)
@@ -166,6 +189,29 @@ public static partial class EventRules
         if (value <= 0)
         {
             breaks.Add(RuleBreak.Broken($"{field} must be more than zero, not {value}."));
+            return;
+        }
+        Bounded(breaks, field, value);
+    }
+
+    private static void Bounded(List<RuleBreak> breaks, string field, decimal value)
+    {
+        if (value > MaxQuantity)
+        {
+            breaks.Add(RuleBreak.Malformed($"{field} must be at most {MaxQuantity}, not {value}."));
+        }
+        if (decimal.Round(value, MaxDecimals) != value)
+        {
+            breaks.Add(RuleBreak.Malformed($"{field} has more than {MaxDecimals} decimal places: {value}."));
+        }
+    }
+
+    /// <summary>Checked by division, so the check itself cannot overflow.</summary>
+    private static void Product(List<RuleBreak> breaks, string what, long quantity, decimal price)
+    {
+        if (quantity > 0 && price > 0 && price > MaxQuantity / quantity)
+        {
+            breaks.Add(RuleBreak.Malformed($"{what} must be at most {MaxQuantity}."));
         }
     }
 
@@ -188,7 +234,8 @@ public static partial class EventRules
             Positive(breaks, "tranches[].shares", tranche.Shares);
             Required(breaks, "tranches[].condition", tranche.Condition);
         }
-        var total = tranches.Sum(t => t.Shares);
+        // As decimal: hostile tranches near long.MaxValue must not overflow the sum.
+        var total = tranches.Sum(t => (decimal)t.Shares);
         if (total > w.Shares)
         {
             breaks.Add(RuleBreak.Broken($"The tranches add up to {total} shares, more than the {w.Shares} issued."));

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using FlowLedger.Api.Hosting;
+using FlowLedger.Api.Tests.Fixtures;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
@@ -26,6 +27,7 @@ public sealed class FirstStartTests : IAsyncLifetime
             Assert.Contains("Embedded PostgreSQL", first.Output);
             Assert.Contains(_dataDirectory, first.Output);
             Assert.Contains("Creating a PostgreSQL cluster", first.Output);
+            Assert.Contains("OPEN MODE: no API key is configured", first.Output);
         }
         Assert.False(ClusterIsRunning(), "The cluster should stop with the app.");
 
@@ -64,7 +66,7 @@ public sealed class FirstStartTests : IAsyncLifetime
     }
 
     private Task<AppProcess> StartAppAsync() =>
-        AppProcess.StartAsync(new Dictionary<string, string> { ["FLOWLEDGER_DATA"] = _dataDirectory, ["ConnectionStrings__Marten"] = "" }, Ct);
+        AppProcess.StartAsync(new Dictionary<string, string?> { ["FLOWLEDGER_DATA"] = _dataDirectory, ["ConnectionStrings__Marten"] = "" }, Ct);
 
     private static async Task<int> CountEventsAsync(AppProcess app) =>
         JsonNode.Parse(await app.Http.GetStringAsync("/api/events?limit=1000", Ct))!.AsArray().Count;

@@ -13,7 +13,7 @@ public sealed class MultiNodeTests(PostgresServer server)
     [Fact]
     public async Task A_subscriber_on_node_B_gets_what_node_A_records_and_each_update_is_delivered_once()
     {
-        var environment = new Dictionary<string, string>
+        var environment = new Dictionary<string, string?>
         {
             ["ConnectionStrings__Marten"] = await server.CreateDatabaseAsync(),
             ["FlowLedger__LoadDemo"] = "false",

@@ -1,9 +1,6 @@
 using System.Net;
 using FlowLedger.Api.Tests.Fixtures;
 using FlowLedger.Domain;
-using FlowLedger.Projections;
-using FlowLedger.Projections.Balances;
-using JasperFx.Events;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
@@ -33,50 +30,15 @@ public sealed class ProjectionMatchesReplayTests(AppFixture app) : IClassFixture
         var history = await RandomHistoryAsync(random, steps: 70);
         var points = Enumerable.Range(0, 12).Select(_ => RandomPoint(random, history)).Append(new PointInTime(null, app.Clock.GetCurrentInstant())).ToList();
 
-        await AssertProjectionMatchesFoldAsync(history, points);
+        await ProjectionCheck.AssertMatchesFoldAsync(Store, history.Companies, points);
 
         var daemon = await Store.BuildProjectionDaemonAsync();
         await daemon.RebuildProjectionAsync("Postings", TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken);
 
-        await AssertProjectionMatchesFoldAsync(history, points);
+        await ProjectionCheck.AssertMatchesFoldAsync(Store, history.Companies, points);
     }
 
     private sealed record History(string[] Companies, List<Instant> Instants);
-
-    private async Task AssertProjectionMatchesFoldAsync(History history, IReadOnlyList<PointInTime> points)
-    {
-        await using var session = Store.QuerySession();
-        var events = await session.Events.QueryAllRawEvents().ToListAsync(TestContext.Current.CancellationToken);
-        var recorded = events.Select(e => (e.StreamKey!, e.ToRecordedEntry())).ToList();
-
-        foreach (var point in points)
-        {
-            var projected = await PostingsQuery.TotalsAsync(Store, point.AsOf, point.KnownAt!.Value, party: null, TestContext.Current.CancellationToken);
-            var folded = LedgerFold.TotalsAt(recorded, point);
-            foreach (var company in history.Companies)
-            {
-                var expected = BalanceSheet.For(company, folded);
-                var actual = BalanceSheet.For(company, projected);
-                Assert.True(Same(expected, actual), $"{company} at {point}: expected {Describe(expected)}, projected {Describe(actual)}");
-            }
-
-            // What trace and loops follow: the same events, postings and order whether read from the projection or refolded.
-            var postedByProjection = await PostingsQuery.PostedEventsAsync(Store, point.AsOf, point.KnownAt!.Value, TestContext.Current.CancellationToken);
-            var postedByFold = LedgerFold.Steps(recorded, point)
-                .Select(step => step.Posted with { Postings = step.Posted.Postings.Where(p => p.Layer != Layer.Holding).ToList() })
-                .Where(posted => posted.Postings.Count > 0);
-            Assert.Equal(
-                string.Join("\n", postedByFold.Select(Describe)),
-                string.Join("\n", postedByProjection.Select(Describe)));
-        }
-    }
-
-    private static bool Same(CompanyBalance a, CompanyBalance b) => Describe(a) == Describe(b);
-
-    private static string Describe(CompanyBalance b) => System.Text.Json.JsonSerializer.Serialize(b);
-
-    private static string Describe(PostedEvent e) =>
-        $"{e.EventId} #{e.Sequence} {e.EffectiveOn} {e.DealId}: {string.Join("; ", e.Postings.Select(p => $"{p.Layer} {p.Asset} {p.From}->{p.To} {p.Quantity}"))}";
 
     private PointInTime RandomPoint(Random random, History history) => new(
         random.Next(4) == 0 ? null : new LocalDate(2025, 1, 1).PlusDays(random.Next(-10, 380)),

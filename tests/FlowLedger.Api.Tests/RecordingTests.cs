@@ -68,7 +68,7 @@ public sealed class RecordingTests(AppFixture app) : IClassFixture<AppFixture>
         Assert.Equal(type, recorded["type"]!.GetValue<string>());
         Assert.Equal(ack["eventId"]!.GetValue<string>(), recorded["eventId"]!.GetValue<string>());
         Assert.Equal(ack["sequence"]!.GetValue<long>(), recorded["sequence"]!.GetValue<long>());
-        Assert.Equal("anonymous", recorded["recordedBy"]!.GetValue<string>());
+        Assert.Equal(AppFixture.KeyName(FlowLedger.Api.Security.Role.Writer), recorded["recordedBy"]!.GetValue<string>());
         Assert.Equal(AppFixture.Start.ToString(), recorded["recordedAt"]!.GetValue<string>());
         Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(
             System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(body(a, b)))!.AsObject().Without("type"),

@@ -11,7 +11,7 @@ public sealed class ReplayTests(AppFixture app) : IClassFixture<AppFixture>
 
     private async Task<List<JsonNode>> ReplayAsync(string query)
     {
-        var response = await app.Host.Server.CreateClient().GetAsync($"/api/replay{query}", TestContext.Current.CancellationToken);
+        var response = await app.CreateClient(FlowLedger.Api.Security.Role.Reader).GetAsync($"/api/replay{query}", TestContext.Current.CancellationToken);
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/x-ndjson", response.Content.Headers.ContentType?.MediaType);
         var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);

@@ -1,4 +1,6 @@
+using FlowLedger.Api.Security;
 using FlowLedger.Api.Tests.Fixtures;
+using Microsoft.AspNetCore.Hosting;
 using static FlowLedger.Api.Tests.Fixtures.LedgerClient;
 
 namespace FlowLedger.Api.Tests;
@@ -6,8 +8,7 @@ namespace FlowLedger.Api.Tests;
 /// <summary>An app whose subscribers may fall only two pages behind before they are cut off.</summary>
 public sealed class ShortQueueAppFixture(PostgresServer server) : AppFixture(server)
 {
-    protected override IReadOnlyDictionary<string, string> Settings =>
-        new Dictionary<string, string> { ["FlowLedger:Subscriptions:QueuedPages"] = "2" };
+    protected override void Configure(IWebHostBuilder builder) => builder.UseSetting("FlowLedger:Subscriptions:QueuedPages", "2");
 }
 
 /// <summary>A subscriber that stops reading holds up no one: it is cut off, and catches up when it reconnects.</summary>
@@ -21,8 +22,8 @@ public sealed class SlowSubscriberTests(ShortQueueAppFixture app) : IClassFixtur
     public async Task A_stalled_subscriber_is_cut_off_while_writers_and_other_subscribers_go_on_and_it_loses_nothing_on_reconnect()
     {
         var (a, b, deal) = await _api.NewPartiesAsync();
-        await using var stalled = await SseClient.ConnectAsync(app.Host.Server.CreateClient(), "events");
-        await using var reading = await SseClient.ConnectAsync(app.Host.Server.CreateClient(), "events");
+        await using var stalled = await SseClient.ConnectAsync(app.CreateClient(Role.Reader), "events");
+        await using var reading = await SseClient.ConnectAsync(app.CreateClient(Role.Reader), "events");
 
         // Another subscriber keeps reading, and gets each event before the next is written, so each travels in
         // a page of its own and the stalled subscriber, reading nothing, has more pages queued than it may hold.
@@ -49,7 +50,7 @@ public sealed class SlowSubscriberTests(ShortQueueAppFixture app) : IClassFixtur
         Assert.Equal(recorded.Take(delivered.Count), delivered);
 
         // Reconnecting from the last id it saw, it gets the rest exactly once, in order.
-        await using var resumed = await SseClient.ConnectAsync(app.Host.Server.CreateClient(), "events", stalled.LastEventId);
+        await using var resumed = await SseClient.ConnectAsync(app.CreateClient(Role.Reader), "events", stalled.LastEventId);
         var rest = new List<long>();
         while (rest.Count < Events - delivered.Count && await resumed.NextAsync() is { } message)
         {

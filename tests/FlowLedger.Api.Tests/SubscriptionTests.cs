@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using FlowLedger.Api.Security;
 using FlowLedger.Api.Tests.Fixtures;
 using static FlowLedger.Api.Tests.Fixtures.LedgerClient;
 
@@ -11,7 +12,7 @@ public sealed class SubscriptionTests(AppFixture app) : IClassFixture<AppFixture
     private readonly LedgerClient _api = LedgerClient.For(app);
 
     private Task<SseClient> SubscribeAsync(string topics, string? lastEventId = null) =>
-        SseClient.ConnectAsync(app.Host.Server.CreateClient(), topics, lastEventId);
+        SseClient.ConnectAsync(app.CreateClient(Role.Reader), topics, lastEventId);
 
     private static object Payment(string payer, string payee, decimal amount, string day = "2025-03-01") =>
         new { type = "ServicesPaid", payer, payee, amount = Usd(amount), description = "compute", effectiveOn = day };
@@ -117,7 +118,7 @@ public sealed class SubscriptionTests(AppFixture app) : IClassFixture<AppFixture
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/subscriptions/stream?topics=events");
         request.Headers.Add("Last-Event-ID", "yesterday");
-        using var response = await app.Host.Server.CreateClient().SendAsync(request, TestContext.Current.CancellationToken);
+        using var response = await app.CreateClient(Role.Reader).SendAsync(request, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 }

@@ -248,4 +248,50 @@ public sealed class ValidationTests(AppFixture app) : IClassFixture<AppFixture>
         Assert.Equal(HttpStatusCode.BadRequest, (await _api.GetAsync("/api/events?limit=0")).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await _api.GetAsync($"/api/deals/{Ids.New("none")}")).Status);
     }
+
+    // Found by the hostile corpus (HostileInputTests): each was a 500 or an event that should not exist.
+
+    [Theory]
+    [InlineData("-0001-01-01", "is not between 1900-01-01 and 2999-12-31")]
+    [InlineData("2025-01-01\\u0000", "NUL")]
+    public async Task A_day_out_of_range_or_ending_in_nul_is_malformed(string day, string detail)
+    {
+        var (a, b, deal) = await _api.NewPartiesAsync();
+        await AssertRefusedAsync($"/api/deals/{deal}/events",
+            $$"""{"type":"LoanDrawn","lender":"{{a}}","borrower":"{{b}}","amount":{"amount":20,"currency":"USD"},"effectiveOn":"{{day}}"}""",
+            HttpStatusCode.BadRequest, detail);
+    }
+
+    [Theory]
+    [InlineData("0.0000000001", "more than 6 decimal places")]
+    [InlineData("79228162514264337593543950335", "must be at most 1000000000000000")]
+    [InlineData("1e30", "not valid")]
+    public async Task Amounts_finer_than_a_millionth_or_beyond_ten_to_the_fifteenth_are_malformed(string amount, string detail)
+    {
+        var (a, b, deal) = await _api.NewPartiesAsync();
+        await AssertRefusedAsync($"/api/deals/{deal}/events",
+            $$"""{"type":"ServicesPaid","payer":"{{a}}","payee":"{{b}}","amount":{"amount":{{amount}},"currency":"USD"},"description":"x","effectiveOn":"2025-01-01"}""",
+            HttpStatusCode.BadRequest, detail);
+    }
+
+    [Fact]
+    public async Task Chips_whose_total_price_would_overflow_are_malformed()
+    {
+        var (a, b, deal) = await _api.NewPartiesAsync();
+        await AssertRefusedAsync($"/api/deals/{deal}/events",
+            Json(new { type = "ChipsPurchased", buyer = a, vendor = b, chipModel = "H100", units = long.MaxValue, unitPrice = Usd(1_000_000_000_000_000m), effectiveOn = "2025-01-01" }),
+            HttpStatusCode.BadRequest, "units × unitPrice must be at most");
+    }
+
+    [Fact]
+    public async Task A_body_that_is_not_labelled_json_is_refused_with_415()
+    {
+        var (a, b, deal) = await _api.NewPartiesAsync();
+        var answer = await _api.PostRawAsync($"/api/deals/{deal}/events",
+            Json(new { type = "ServicesPaid", payer = a, payee = b, amount = Usd(1), description = "x", effectiveOn = "2025-01-01" }), contentType: "text/plain");
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, answer.Status);
+        Assert.Equal("application/problem+json", answer.Response.Content.Headers.ContentType?.MediaType);
+        Assert.Empty(await _api.EventsAsync(deal));
+    }
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using FlowLedger.Api.Tests.Fixtures;
-using NodaTime.Testing;
 using static FlowLedger.Api.Tests.Fixtures.LedgerClient;
 
 namespace FlowLedger.Api.Tests;
@@ -12,15 +11,15 @@ public sealed class WebhookRestartTests(PostgresServer server)
     public async Task A_delivery_pending_across_a_restart_is_made_after_it()
     {
         var database = await server.CreateDatabaseAsync();
-        var clock = new FakeClock(AppFixture.Start);
-        var noSettings = new Dictionary<string, string>();
         await using var receiver = await WebhookReceiver.StartAsync();
         receiver.Refusing = true;
 
         long sequence;
-        await using (var first = await AppFixture.StartHostAsync(database, clock, noSettings))
+        var first = new AppOnDatabase(server, database);
+        await first.InitializeAsync();
+        await using (first)
         {
-            var api = new LedgerClient(first.Server.CreateClient());
+            var api = LedgerClient.For(first);
             var (a, b, deal) = await api.NewPartiesAsync();
             var added = await api.PostAsync("/api/webhooks", new { url = receiver.Url, topics = "events", secret = "s" });
             Assert.Equal(HttpStatusCode.Created, added.Status);
@@ -36,10 +35,17 @@ public sealed class WebhookRestartTests(PostgresServer server)
         receiver.Refusing = false;
         Assert.Empty(receiver.Accepted);
 
-        await using var second = await AppFixture.StartHostAsync(database, clock, noSettings);
+        await using var second = new AppOnDatabase(server, database);
+        await second.InitializeAsync();
         var delivered = await receiver.WaitForAsync(d => d.Any(x => x.SequenceHeader == sequence), "the update owed before the restart");
         Assert.Equal(sequence, Assert.Single(delivered, d => d.SequenceHeader == sequence).Json["data"]!["sequence"]!.GetValue<long>());
         Assert.True(receiver.Attempts > refusedWhileUp);
+    }
+
+    /// <summary>The app on a database another app used before it.</summary>
+    private sealed class AppOnDatabase(PostgresServer server, string database) : AppFixture(server)
+    {
+        protected override Task<string> DatabaseAsync() => Task.FromResult(database);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, string what)

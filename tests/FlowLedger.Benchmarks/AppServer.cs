@@ -45,6 +45,9 @@ public sealed partial class AppServer : IAsyncDisposable
         info.ArgumentList.Add("--urls");
         info.ArgumentList.Add(baseUrl);
         info.Environment["FlowLedger__LoadDemo"] = "false";
+        // The benchmark is one client on loopback firing as fast as it can: no rate limit may pace it.
+        info.Environment["FlowLedger__Limits__PermitsPerSecond"] = "1000000";
+        info.Environment["FlowLedger__Limits__Burst"] = "1000000";
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         if (connection is not null)

@@ -20,7 +20,7 @@ public sealed class DemoDashboard(PostgresServer server) : IAsyncLifetime
     {
         var connection = await server.CreateDatabaseAsync();
         App = await AppProcess.StartAsync(
-            new Dictionary<string, string> { ["ConnectionStrings__Marten"] = connection, ["FlowLedger__LoadDemo"] = "true" },
+            new Dictionary<string, string?> { ["ConnectionStrings__Marten"] = connection, ["FlowLedger__LoadDemo"] = "true" },
             TestContext.Current.CancellationToken);
         // Five seconds, Playwright's default, is too short when the solution's test projects share two cores.
         Assertions.SetDefaultExpectTimeout(20_000);

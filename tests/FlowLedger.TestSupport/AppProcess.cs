@@ -6,8 +6,8 @@ using System.Text;
 namespace FlowLedger.Testing;
 
 /// <summary>
-/// The built app (<c>dotnet FlowLedger.Api.dll</c>) as its own process on a free loopback port, as a user
-/// starts it, stopped with SIGTERM like Ctrl+C. Its standard output and error are kept for assertions.
+/// The built app (<c>dotnet FlowLedger.Api.dll</c>) as its own process, as a user starts it: stopped with
+/// SIGTERM like Ctrl+C, or killed outright by tests of crashes. Its standard output and error are kept for assertions.
 /// </summary>
 public sealed class AppProcess : IAsyncDisposable
 {
@@ -17,41 +17,65 @@ public sealed class AppProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private AppProcess(Process process, Uri baseAddress)
+    private AppProcess(Process process, int port)
     {
         _process = process;
-        BaseAddress = baseAddress;
-        Http = new HttpClient { BaseAddress = baseAddress };
+        Port = port;
+        BaseAddress = new Uri($"http://127.0.0.1:{port}");
+        Http = new HttpClient { BaseAddress = BaseAddress };
     }
 
     public Uri BaseAddress { get; }
 
     public HttpClient Http { get; }
 
+    public int Port { get; }
+
     public string Output
     {
         get { lock (_output) { return _output.ToString(); } }
     }
 
-    /// <summary>Starts the app with these environment variables set (an empty value clears one) and waits until it is healthy.</summary>
-    public static async Task<AppProcess> StartAsync(IReadOnlyDictionary<string, string> environment, CancellationToken ct)
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Starts the app without waiting for it, for tests of how it refuses to start.</summary>
+    /// <param name="environment">Settings for the app; a null value removes an inherited variable.</param>
+    /// <param name="bindTo">The address to listen on, loopback unless a test means otherwise.</param>
+    /// <param name="port">A port to reuse, such as the one of a killed instance; a free one otherwise.</param>
+    public static AppProcess Launch(IReadOnlyDictionary<string, string?> environment, string bindTo = "127.0.0.1", int? port = null)
     {
-        var port = FreePort();
-        var start = new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location, "--urls", $"http://127.0.0.1:{port}"])
+        var chosen = port ?? FreePort();
+        var start = new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location, "--urls", $"http://{bindTo}:{chosen}"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
         foreach (var (name, value) in environment)
         {
-            start.Environment[name] = value;
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
         }
         var process = Process.Start(start)!;
-        var app = new AppProcess(process, new Uri($"http://127.0.0.1:{port}"));
+        var app = new AppProcess(process, chosen);
         process.OutputDataReceived += (_, e) => app.Append(e.Data);
         process.ErrorDataReceived += (_, e) => app.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        return app;
+    }
+
+    /// <summary>Starts the app on loopback and waits until it is healthy.</summary>
+    public static async Task<AppProcess> StartAsync(IReadOnlyDictionary<string, string?> environment, CancellationToken ct, int? port = null)
+    {
+        var app = Launch(environment, port: port);
         await app.WaitUntilHealthyAsync(ct);
         return app;
     }
@@ -85,12 +109,21 @@ public sealed class AppProcess : IAsyncDisposable
         throw new InvalidOperationException($"The app did not become healthy:\n{Output}");
     }
 
+    public Task WaitForExitAsync(TimeSpan timeout) => _process.WaitForExitAsync().WaitAsync(timeout);
+
+    /// <summary>SIGKILL: no shutdown code runs, as when the machine loses power or the OOM killer strikes.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill();
+        await WaitForExitAsync(TimeSpan.FromSeconds(30));
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
         {
             Process.Start("kill", ["-TERM", _process.Id.ToString()])!.WaitForExit();
-            await _process.WaitForExitAsync().WaitAsync(StoppedWithin);
+            await WaitForExitAsync(StoppedWithin);
         }
         Http.Dispose();
         _process.Dispose();

@@ -99,6 +99,8 @@ public sealed class EventRulesTests
 
     public static TheoryData<string, int> ZeroOrNegativeCounts => ZeroOrNegative(PositiveCounts.Keys);
 
+    public static TheoryData<string> PositiveCountFields => new(PositiveCounts.Keys);
+
     public static TheoryData<string, string> BlankTexts => new(
         from text in RequiredText.Keys
         from blank in new[] { "", "   " }
@@ -194,7 +196,41 @@ public sealed class EventRulesTests
     public void A_negative_strike_price_or_opening_cash_breaks_a_rule(string field) =>
         EventRules.Check(MoneyThatMayBeZero[field](Usd(-1))).AssertRefusedAs(Refusal.RuleBroken);
 
+    [Theory]
+    [MemberData(nameof(MoneyFields))]
+    public void An_amount_beyond_ten_to_the_fifteenth_is_malformed(string field) =>
+        Assert.Contains(EventRules.Check(MoneyEventWith(field, Usd(EventRules.MaxQuantity + 1))), b => b.Kind == Refusal.Malformed);
+
+    [Theory]
+    [MemberData(nameof(MoneyFields))]
+    public void An_amount_finer_than_a_millionth_is_malformed(string field) =>
+        EventRules.Check(MoneyEventWith(field, Usd(0.0000001m + 1))).AssertRefusedAs(Refusal.Malformed);
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(1899)]
+    [InlineData(3000)]
+    public void A_day_outside_the_years_1900_to_2999_is_malformed(int year) =>
+        EventRules.Check(Make.Services(Nvidia, OpenAi, Usd(1)) with { EffectiveOn = new NodaTime.LocalDate(year, 6, 1) }).AssertRefusedAs(Refusal.Malformed);
+
+    [Fact]
+    public void An_amount_at_the_bounds_breaks_no_rule() =>
+        Assert.Empty(EventRules.Check(Make.Services(Nvidia, OpenAi, Usd(EventRules.MaxQuantity - 0.000001m))));
+
+    [Fact]
+    public void Units_times_unit_price_beyond_the_largest_amount_is_malformed() =>
+        EventRules.Check(Make.Chips(OpenAi, Nvidia, 1_000_000, Usd(1_000_000_000_000m))).AssertRefusedAs(Refusal.Malformed);
+
+    [Fact]
+    public void Warrants_whose_shares_times_strike_price_exceed_the_largest_amount_are_malformed() =>
+        EventRules.Check(Make.Issue(Nvidia, OpenAi, 1_000_000_000_000_000, Usd(2))).AssertRefusedAs(Refusal.Malformed);
+
     // Shares, units and capacity
+
+    [Theory]
+    [MemberData(nameof(PositiveCountFields))]
+    public void Shares_units_or_capacity_beyond_ten_to_the_fifteenth_are_malformed(string field) =>
+        Assert.Contains(EventRules.Check(PositiveCounts[field](long.MaxValue)), b => b.Kind == Refusal.Malformed);
 
     [Theory]
     [MemberData(nameof(ZeroOrNegativeCounts))]

@@ -15,6 +15,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         var (status, detail) = exception switch
         {
             MalformedRequestException malformed => (StatusCodes.Status400BadRequest, malformed.Message),
+            UnsupportedContentTypeException unsupported => (StatusCodes.Status415UnsupportedMediaType, unsupported.Message),
             JsonException => (StatusCodes.Status400BadRequest, "The body is not valid JSON."),
             BadHttpRequestException bad => (bad.StatusCode, bad.Message),
             _ => (StatusCodes.Status500InternalServerError, "The server failed to answer; the error is logged."),

@@ -99,12 +99,43 @@ public static class LedgerJson
     {
         try
         {
-            return JsonNode.Parse(json, NodeOptions, DocumentOptions) as JsonObject
+            var body = JsonNode.Parse(json, NodeOptions, DocumentOptions) as JsonObject
                 ?? throw new MalformedRequestException("The body must be a JSON object.");
+            RefuseNul(body);
+            return body;
         }
         catch (JsonException ex)
         {
             throw new MalformedRequestException($"The body is not valid JSON: {Describe(ex)}");
+        }
+    }
+
+    /// <summary>
+    /// A NUL character is never part of a ledger's text, PostgreSQL cannot store one in jsonb, and
+    /// NodaTime reads it as the end of a date ("2025-01-01\u0000" would pass as 2025-01-01).
+    /// </summary>
+    private static void RefuseNul(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (name, value) in obj)
+                {
+                    if (name.Contains('\0'))
+                    {
+                        throw new MalformedRequestException("A property name contains a NUL character.");
+                    }
+                    RefuseNul(value);
+                }
+                break;
+            case JsonArray array:
+                foreach (var item in array)
+                {
+                    RefuseNul(item);
+                }
+                break;
+            case JsonValue value when value.GetValueKind() == JsonValueKind.String && value.GetValue<string>().Contains('\0'):
+                throw new MalformedRequestException("A text contains a NUL character.");
         }
     }
 

@@ -1,3 +1,4 @@
+using FlowLedger.Api.Audit;
 using FlowLedger.Api.Hosting;
 using FlowLedger.Api.Live;
 using FlowLedger.Domain;
@@ -44,6 +45,7 @@ public static class LedgerStore
                     projectionName: "Postings", asyncConfiguration: o => o.DeleteDataInTableOnTeardown(postings.Identifier.QualifiedName));
                 options.Schema.For<IdempotencyRecord>();
                 options.Schema.For<Webhook>();
+                options.Storage.ExtendedSchemaObjects.Add(AuditChain.DefineTable(Schema));
                 return options;
             })
             .UseLightweightSessions()
@@ -54,6 +56,8 @@ public static class LedgerStore
             .SubscribeToEvents(new LiveFeedSubscription());
         services.AddSingleton<LedgerRecorder>();
         services.AddSingleton<LiveFeed>();
+        services.AddSingleton<AuditChain>();
+        services.AddHostedService<AuditChainFollower>();
         return services;
     }
 }

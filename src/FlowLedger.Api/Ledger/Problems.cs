@@ -24,6 +24,14 @@ public static class Problems
     public static IResult Problem(int status, string title, string detail, IDictionary<string, object?>? extensions = null) =>
         Results.Problem(detail: detail, statusCode: status, title: title, extensions: extensions);
 
+    /// <summary>For middleware that answers before any endpoint runs.</summary>
+    public static Task WriteAsync(HttpContext context, int status, string detail)
+    {
+        context.Response.StatusCode = status;
+        return context.RequestServices.GetRequiredService<IProblemDetailsService>()
+            .WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = { Status = status, Detail = detail } }).AsTask();
+    }
+
     public static IResult Malformed(string detail) =>
         Problem(StatusCodes.Status400BadRequest, TitleOf(Refusal.Malformed), detail);
 

@@ -93,6 +93,7 @@ public static class ImportEndpoint
     [Tags("Recording")]
     public static async Task<IResult> Post(HttpContext context, LedgerRecorder recorder, CancellationToken ct)
     {
+        RequestContext.RequireContentType(context.Request, "application/x-ndjson", "application/jsonl", "application/json");
         using var reader = new StreamReader(context.Request.Body);
         var outcome = await LedgerImport.ImportAsync(reader, recorder, RequestContext.RecordedBy(context), ct);
         return outcome switch

@@ -1,4 +1,7 @@
+using System.Net.Http.Headers;
 using Alba;
+using FlowLedger.Api.Security;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
 using NodaTime.Testing;
@@ -8,7 +11,8 @@ namespace FlowLedger.Api.Tests.Fixtures;
 
 /// <summary>
 /// The real app, through its HTTP API, on a database of its own: one per test class. Its clock is a
-/// <see cref="FakeClock"/> so tests choose every recorded instant.
+/// <see cref="FakeClock"/> so tests choose every recorded instant. It has one API key of each role,
+/// named after the role ("test-reader", …), so every test goes through authentication.
 /// </summary>
 public class AppFixture(PostgresServer server) : IAsyncLifetime
 {
@@ -20,35 +24,52 @@ public class AppFixture(PostgresServer server) : IAsyncLifetime
     public IAlbaHost Host { get; private set; } = null!;
     public string ConnectionString { get; private set; } = "";
 
+    /// <summary>The plain key of each role; the app is configured with their hashes only.</summary>
+    public IReadOnlyDictionary<Role, string> Keys { get; } =
+        Enum.GetValues<Role>().ToDictionary(role => role, _ => ApiKeyRing.Generate().Key);
+
+    public static string KeyName(Role role) => $"test-{AccessControl.RoleName(role)}";
+
+    /// <summary>A raw client that sends the key of <paramref name="role"/> with every request.</summary>
+    public HttpClient CreateClient(Role role)
+    {
+        var client = Host.Server.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Keys[role]);
+        return client;
+    }
+
     /// <summary>Whether the app loads the demo scenario on start; only the demo's own tests want it.</summary>
     protected virtual bool LoadDemo => false;
 
-    /// <summary>Configuration a test class sets beyond the database and the demo switch.</summary>
-    protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
-
     public virtual async ValueTask InitializeAsync()
     {
-        ConnectionString = await server.CreateDatabaseAsync();
-        var settings = new Dictionary<string, string>(Settings) { ["FlowLedger:LoadDemo"] = LoadDemo.ToString() };
-        Host = await StartHostAsync(ConnectionString, Clock, settings);
-    }
-
-    /// <summary>The app on a given database; tests that restart it start it again on the same one.</summary>
-    public static Task<IAlbaHost> StartHostAsync(string connectionString, IClock clock, IReadOnlyDictionary<string, string> settings) =>
-        AlbaHost.For<Program>(builder =>
+        ConnectionString = await DatabaseAsync();
+        Host = await AlbaHost.For<Program>(builder =>
         {
-            builder.UseSetting("ConnectionStrings:Marten", connectionString);
-            builder.UseSetting("FlowLedger:LoadDemo", "False");
-            foreach (var (key, value) in settings)
+            builder.UseSetting("ConnectionStrings:Marten", ConnectionString);
+            builder.UseSetting("FlowLedger:LoadDemo", LoadDemo.ToString());
+            foreach (var (role, index) in Keys.Keys.Select((role, index) => (role, index)))
             {
-                builder.UseSetting(key, value);
+                builder.UseSetting($"{ApiKeyRing.Section}:{index}:Name", KeyName(role));
+                builder.UseSetting($"{ApiKeyRing.Section}:{index}:Role", AccessControl.RoleName(role));
+                builder.UseSetting($"{ApiKeyRing.Section}:{index}:Sha256", ApiKeyRing.HashOf(Keys[role]));
             }
+            Configure(builder);
             builder.ConfigureServices(services =>
             {
-                services.AddSingleton(clock);
+                services.AddSingleton<IClock>(Clock);
                 services.RunWolverineInSoloMode();
             });
         });
+    }
+
+    /// <summary>The database the app runs on: a fresh one, unless a test looks at one another app wrote.</summary>
+    protected virtual Task<string> DatabaseAsync() => server.CreateDatabaseAsync();
+
+    /// <summary>Settings of a fixture that needs the app configured otherwise.</summary>
+    protected virtual void Configure(IWebHostBuilder builder)
+    {
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -3,6 +3,8 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FlowLedger.Api.Security;
+using Microsoft.AspNetCore.Http;
 
 namespace FlowLedger.Api.Tests.Fixtures;
 
@@ -14,10 +16,18 @@ public sealed record ApiAnswer(HttpStatusCode Status, JsonNode? Body, HttpRespon
     public string Detail => Body?["detail"]?.GetValue<string>() ?? "";
 }
 
-/// <summary>Talks to the app in-process over HTTP, with raw bodies so tests can send anything a client could.</summary>
-public sealed class LedgerClient(HttpClient http)
+/// <summary>
+/// Talks to the app in-process over HTTP, with raw bodies so tests can send anything a client could.
+/// Each request carries a key chosen by <paramref name="keyFor"/> from the access it needs.
+/// </summary>
+public sealed class LedgerClient(HttpClient http, Func<Access, string?> keyFor)
 {
-    public static LedgerClient For(AppFixture app) => new(app.Host.Server.CreateClient());
+    /// <summary>Sends the key of the least role the app's own policy asks for, so every test proves that role is enough.</summary>
+    public static LedgerClient For(AppFixture app) =>
+        new(app.Host.Server.CreateClient(), access => access == Access.Public ? null : app.Keys[(Role)access]);
+
+    /// <summary>Sends <paramref name="key"/> (or no key at all) whatever the request.</summary>
+    public static LedgerClient WithKey(AppFixture app, string? key) => new(app.Host.Server.CreateClient(), _ => key);
 
     public Task<ApiAnswer> PostAsync(string url, object body, string? idempotencyKey = null) =>
         PostRawAsync(url, JsonSerializer.Serialize(body), idempotencyKey);
@@ -39,11 +49,16 @@ public sealed class LedgerClient(HttpClient http)
 
     public Task<ApiAnswer> SendAsync(HttpMethod method, string url) => SendAsync(new HttpRequestMessage(method, url));
 
-    private async Task<ApiAnswer> SendAsync(HttpRequestMessage request)
+    public async Task<ApiAnswer> SendAsync(HttpRequestMessage request)
     {
+        var path = new PathString(new Uri(http.BaseAddress!, request.RequestUri!).AbsolutePath);
+        if (keyFor(AccessPolicy.Required(request.Method.Method, path, endpointMatched: true)) is { } key)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
         var response = await http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
-        var body = text.Length > 0 && response.Content.Headers.ContentType?.MediaType?.Contains("json") == true
+        var body = text.Length > 0 && response.Content.Headers.ContentType?.MediaType is "application/json" or "application/problem+json"
             ? JsonNode.Parse(text)
             : null;
         return new ApiAnswer(response.StatusCode, body, response);

@@ -1,0 +1,117 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using FlowLedger.Api.Tests.Fixtures;
+using static FlowLedger.Api.Tests.Fixtures.LedgerClient;
+
+namespace FlowLedger.Api.Tests;
+
+/// <summary>
+/// SPEC §10: the events form a SHA-256 chain; GET /api/audit/verify and the verify command name the
+/// first event altered or removed behind the application's back, in PostgreSQL itself.
+/// </summary>
+public sealed class AuditChainTests(AppFixture app) : IClassFixture<AppFixture>
+{
+    private readonly LedgerClient _api = LedgerClient.For(app);
+
+    [Fact]
+    public async Task Verify_names_the_first_event_changed_in_postgresql_and_is_ok_again_once_it_is_restored()
+    {
+        var sequences = await RecordPaymentsAsync(6);
+        var intact = await VerifyAsync();
+        Assert.True(intact["ok"]!.GetValue<bool>(), intact.ToJsonString());
+        Assert.Equal(await CountEventsAsync(), intact["checked"]!.GetValue<long>());
+        Assert.Equal(0, intact["pending"]!.GetValue<long>());
+
+        var (third, fifth) = (sequences[2], sequences[4]);
+        var original = await ExecuteAsync<string>($"select data::text from flowledger.mt_events where seq_id = {third}");
+        await ExecuteAsync<object>($"update flowledger.mt_events set data = jsonb_set(data, '{{amount,amount}}', '1000000') where seq_id in ({third}, {fifth})");
+        var altered = await VerifyAsync();
+        Assert.False(altered["ok"]!.GetValue<bool>());
+        Assert.Equal(third, altered["firstBrokenSequence"]!.GetValue<long>());
+        Assert.Contains("differs from what was sealed", altered["problem"]!.GetValue<string>());
+
+        await ExecuteAsync<object>($"update flowledger.mt_events set data = '{original}'::jsonb where seq_id = {third}");
+        Assert.Equal(fifth, (await VerifyAsync())["firstBrokenSequence"]!.GetValue<long>());
+        await ExecuteAsync<object>($"update flowledger.mt_events set data = jsonb_set(data, '{{amount,amount}}', '5') where seq_id = {fifth}");
+        Assert.True((await VerifyAsync())["ok"]!.GetValue<bool>());
+
+        await ExecuteAsync<object>($"update flowledger.mt_events set user_name = 'someone-else' where seq_id = {third}");
+        Assert.Equal(third, (await VerifyAsync())["firstBrokenSequence"]!.GetValue<long>());
+        await ExecuteAsync<object>($"update flowledger.mt_events set user_name = 'test-writer' where seq_id = {third}");
+        Assert.True((await VerifyAsync())["ok"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task Verify_names_an_event_deleted_and_the_event_after_a_removed_link()
+    {
+        var sequences = await RecordPaymentsAsync(4);
+        var second = sequences[1];
+        Assert.True((await VerifyAsync())["ok"]!.GetValue<bool>());
+
+        await ExecuteAsync<object>($"create table flowledger.saved_event as select * from flowledger.mt_events where seq_id = {second}");
+        await ExecuteAsync<object>($"delete from flowledger.mt_events where seq_id = {second}");
+        var deleted = await VerifyAsync();
+        await ExecuteAsync<object>("insert into flowledger.mt_events select * from flowledger.saved_event");
+        Assert.False(deleted["ok"]!.GetValue<bool>());
+        Assert.Equal(second, deleted["firstBrokenSequence"]!.GetValue<long>());
+        Assert.Contains("deleted", deleted["problem"]!.GetValue<string>());
+        Assert.True((await VerifyAsync())["ok"]!.GetValue<bool>());
+
+        await ExecuteAsync<object>("drop table flowledger.saved_event");
+
+        // A link removed: its event is sealed again at the end, and the next link no longer follows.
+        await ExecuteAsync<object>($"create table flowledger.saved_link as select * from flowledger.fl_audit_chain where seq_id = {second}");
+        await ExecuteAsync<object>($"delete from flowledger.fl_audit_chain where seq_id = {second}");
+        var unlinked = await VerifyAsync();
+        await ExecuteAsync<object>($"""
+            delete from flowledger.fl_audit_chain where seq_id = {second};
+            insert into flowledger.fl_audit_chain select * from flowledger.saved_link;
+            drop table flowledger.saved_link
+            """);
+        Assert.False(unlinked["ok"]!.GetValue<bool>());
+        Assert.Equal(sequences[2], unlinked["firstBrokenSequence"]!.GetValue<long>());
+        Assert.True((await VerifyAsync())["ok"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task The_verify_command_prints_the_report_and_fails_when_the_chain_is_broken()
+    {
+        var sequences = await RecordPaymentsAsync(2);
+        var (ok, okOutput) = await RunVerifyCommandAsync();
+        Assert.True(ok == 0, okOutput);
+        Assert.Contains("\"ok\":true", okOutput);
+
+        await ExecuteAsync<object>($"update flowledger.mt_events set data = jsonb_set(data, '{{description}}', '\"<script>\"') where seq_id = {sequences[0]}");
+        var (failed, failedOutput) = await RunVerifyCommandAsync();
+        await ExecuteAsync<object>($"update flowledger.mt_events set data = jsonb_set(data, '{{description}}', '\"compute\"') where seq_id = {sequences[0]}");
+
+        Assert.NotEqual(0, failed);
+        Assert.Contains($"\"firstBrokenSequence\":{sequences[0]}", failedOutput);
+        Assert.Contains($"The chain is broken at sequence {sequences[0]}", failedOutput);
+    }
+
+    private async Task<List<long>> RecordPaymentsAsync(int count)
+    {
+        var (a, b, deal) = await _api.NewPartiesAsync();
+        var sequences = new List<long>();
+        for (var i = 0; i < count; i++)
+        {
+            var recorded = await _api.RecordAsync(deal, new { type = "ServicesPaid", payer = a, payee = b, amount = Usd(5), description = "compute", effectiveOn = "2025-05-01" });
+            sequences.Add(recorded["sequence"]!.GetValue<long>());
+        }
+        return sequences;
+    }
+
+    private async Task<JsonNode> VerifyAsync()
+    {
+        var answer = await _api.GetAsync("/api/audit/verify");
+        Assert.Equal(HttpStatusCode.OK, answer.Status);
+        return answer.Json;
+    }
+
+    private async Task<long> CountEventsAsync() => await ExecuteAsync<long>("select count(*) from flowledger.mt_events");
+
+    private Task<T> ExecuteAsync<T>(string sql) => Sql.ScalarAsync<T>(app.ConnectionString, sql);
+
+    private Task<(int ExitCode, string Output)> RunVerifyCommandAsync() => AppCommand.RunAsync(app.ConnectionString, "verify");
+}
