@@ -22,7 +22,8 @@ public sealed class MultiNodeTests(PostgresServer server)
         await using var nodeB = await AppProcess.StartAsync(environment, TestContext.Current.CancellationToken);
         await using var receiver = await WebhookReceiver.StartAsync();
 
-        var onA = new LedgerClient(nodeA.Http);
+        // Bound to loopback with no key configured, both nodes run open: no key to send.
+        var onA = new LedgerClient(nodeA.Http, _ => null);
         var (a, b, deal) = await onA.NewPartiesAsync();
         Assert.Equal(HttpStatusCode.Created, (await onA.PostAsync("/api/webhooks", new { url = receiver.Url, topics = "events", secret = "s" })).Status);
         await using var onB = await SseClient.ConnectAsync(nodeB.Http, $"events,company:{a}");

@@ -1,12 +1,14 @@
 using System.Text.Json;
 using FlowLedger.Api.Ledger;
 using Microsoft.AspNetCore.Diagnostics;
+using Npgsql;
 
 namespace FlowLedger.Api.Hosting;
 
 /// <summary>
-/// Turns what a client got wrong into a 4xx problem, whichever layer noticed it; anything else is
-/// our fault and answers a 500 that shows no stack trace or SQL.
+/// Turns what a client got wrong into a 4xx problem, whichever layer noticed it; a database that is
+/// down or saturated into a 503 to retry; anything else is our fault and answers a 500 that shows no
+/// stack trace or SQL.
 /// </summary>
 public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
@@ -18,8 +20,15 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             UnsupportedContentTypeException unsupported => (StatusCodes.Status415UnsupportedMediaType, unsupported.Message),
             JsonException => (StatusCodes.Status400BadRequest, "The body is not valid JSON."),
             BadHttpRequestException bad => (bad.StatusCode, bad.Message),
+            _ when exception.FindInner<NpgsqlException>() is { IsTransient: true } =>
+                (StatusCodes.Status503ServiceUnavailable, "The database is unreachable or too busy to answer now; nothing was written. Retry shortly."),
             _ => (StatusCodes.Status500InternalServerError, "The server failed to answer; the error is logged."),
         };
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            // A restart or an overload passes: say when to come back, as a 429 does.
+            context.Response.Headers.RetryAfter = "1";
+        }
         if (status >= 500)
         {
             logger.LogError(exception, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
