@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -34,51 +33,16 @@ public sealed class CrashRecoveryTests(PostgresServer server)
         };
         var app = await AppProcess.StartAsync(environment, TestContext.Current.CancellationToken);
         using var http = new HttpClient { BaseAddress = app.Http.BaseAddress, Timeout = TimeSpan.FromSeconds(15) };
-        var (payer, payee, run) = ("crash-a", "crash-b", Guid.NewGuid().ToString("N")[..8]);
+        var (payer, payee) = ("crash-a", "crash-b");
         foreach (var company in new[] { payer, payee })
         {
             var registered = await http.PostAsJsonAsync("/api/companies", new { companyId = company, name = company, kind = "other", effectiveOn = "2024-01-01" }, Ct);
             Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
         }
 
-        var acknowledged = new ConcurrentDictionary<int, Guid>();
-        var failedAttempts = 0;
-        var next = -1;
+        var stream = new CommandStream(http, payer, payee, Commands, Deals, dealPrefix: "crash-");
+        var acknowledged = stream.Acknowledged;
         var killed = new TaskCompletionSource<int>();
-        async Task ClientAsync()
-        {
-            int command;
-            while ((command = Interlocked.Increment(ref next)) < Commands)
-            {
-                while (true)
-                {
-                    try
-                    {
-                        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/deals/crash-{command % Deals}/events")
-                        {
-                            Content = JsonContent.Create(new { type = "ServicesPaid", payer, payee, amount = new { amount = command + 1, currency = "USD" }, description = $"command {command}", effectiveOn = "2025-03-01" }),
-                        };
-                        request.Headers.Add("Idempotency-Key", $"{run}-{command}");
-                        using var response = await http.SendAsync(request, Ct);
-                        var body = await response.Content.ReadAsStringAsync(Ct);
-                        if (response.StatusCode == HttpStatusCode.Created)
-                        {
-                            acknowledged[command] = Guid.Parse(JsonNode.Parse(body)!["eventId"]!.GetValue<string>());
-                            break;
-                        }
-                        Assert.True(response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.ServiceUnavailable or HttpStatusCode.InternalServerError,
-                            $"command {command}: {(int)response.StatusCode} {body}");
-                        Assert.DoesNotContain("already used for a different request", body);
-                    }
-                    catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !Ct.IsCancellationRequested)
-                    {
-                        // The server is down or was killed mid-request: the outcome is unknown, so send the same request again.
-                    }
-                    Interlocked.Increment(ref failedAttempts);
-                    await Task.Delay(100, Ct);
-                }
-            }
-        }
         async Task KillAndRestartAsync()
         {
             while (acknowledged.Count < KillAfter)
@@ -91,11 +55,11 @@ public sealed class CrashRecoveryTests(PostgresServer server)
             app = await AppProcess.StartAsync(environment, TestContext.Current.CancellationToken, port: app.Port);
         }
 
-        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(ClientAsync, Ct)).Append(Task.Run(KillAndRestartAsync, Ct)));
+        await Task.WhenAll(stream.RunAsync(clients: 8, Ct), Task.Run(KillAndRestartAsync, Ct));
         await using var restarted = app;
         var acknowledgedBeforeKill = await killed.Task;
-        TestContext.Current.SendDiagnosticMessage($"killed after {acknowledgedBeforeKill} acknowledgements; {failedAttempts} attempts failed and were retried");
-        Assert.True(failedAttempts > 0, "The kill should have cut some requests.");
+        TestContext.Current.SendDiagnosticMessage($"killed after {acknowledgedBeforeKill} acknowledgements; {stream.FailedAttempts} attempts failed and were retried");
+        Assert.True(stream.FailedAttempts > 0, "The kill should have cut some requests.");
 
         // Exactly one event per command, the one its acknowledgement named, none half written.
         var stored = await Sql.QueryAsync(database, "select data->>'description', id from flowledger.mt_events where stream_id like 'crash-%'",
@@ -103,12 +67,12 @@ public sealed class CrashRecoveryTests(PostgresServer server)
         Assert.Equal(Commands, stored.Count);
         Assert.Equal(Commands, stored.Select(s => s.Item1).Distinct().Count());
         var byCommand = stored.ToDictionary(s => s.Item1, s => s.Item2);
-        Assert.All(Enumerable.Range(0, Commands), command => Assert.Equal(acknowledged[command], byCommand[$"command {command}"]));
+        Assert.All(Enumerable.Range(0, Commands), command => Assert.Equal(acknowledged[command], byCommand[stream.DescriptionOf(command)]));
         Assert.Equal([0L], await Sql.QueryAsync(database, """
             select count(*) from flowledger.mt_events e
             where e.stream_id like 'crash-%' and not exists (select 1 from flowledger.fl_postings p where p.event_id = e.id)
             """, r => r.GetInt64(0)));
-        Assert.Equal([(long)Commands], await Sql.QueryAsync(database, $"select count(*) from flowledger.mt_doc_idempotencyrecord where id like '{run}-%'", r => r.GetInt64(0)));
+        Assert.Equal([(long)Commands], await Sql.QueryAsync(database, $"select count(*) from flowledger.mt_doc_idempotencyrecord where id like '{stream.IdempotencyKeyPattern}'", r => r.GetInt64(0)));
 
         var audit = JsonNode.Parse(await restarted.Http.GetStringAsync("/api/audit/verify", Ct))!;
         Assert.True(audit["ok"]!.GetValue<bool>(), audit.ToJsonString());

@@ -36,7 +36,7 @@ public sealed class MultiNodeTests(PostgresServer server)
 
         var pushed = await onB.EventOfSequenceAsync(sequence);
         Assert.Equal(recorded["eventId"]!.GetValue<string>(), pushed.Data["eventId"]!.GetValue<string>());
-        var balance = await onB.NextAsync();
+        var balance = await onB.NextAsync(ct: TestContext.Current.CancellationToken);
         Assert.Equal("balance", balance!.Kind);
         Assert.Equal(-5m, balance.Data["cash"]!["USD"]!["net"]!.GetValue<decimal>());
 

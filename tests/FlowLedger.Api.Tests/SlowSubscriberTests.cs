@@ -40,7 +40,7 @@ public sealed class SlowSubscriberTests(ShortQueueAppFixture app) : IClassFixtur
 
         // The stalled subscriber finds a prefix of the events, in order, then the notice that it was cut off.
         var before = new List<long>();
-        while (await stalled.NextAsync() is { } message)
+        while (await stalled.NextAsync(ct: TestContext.Current.CancellationToken) is { } message)
         {
             before.Add(message.Data["sequence"]!.GetValue<long>());
         }
@@ -52,7 +52,7 @@ public sealed class SlowSubscriberTests(ShortQueueAppFixture app) : IClassFixtur
         // Reconnecting from the last id it saw, it gets the rest exactly once, in order.
         await using var resumed = await SseClient.ConnectAsync(app.CreateClient(Role.Reader), "events", stalled.LastEventId);
         var rest = new List<long>();
-        while (rest.Count < Events - delivered.Count && await resumed.NextAsync() is { } message)
+        while (rest.Count < Events - delivered.Count && await resumed.NextAsync(ct: TestContext.Current.CancellationToken) is { } message)
         {
             rest.Add(message.Data["sequence"]!.GetValue<long>());
         }

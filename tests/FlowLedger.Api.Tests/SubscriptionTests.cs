@@ -31,12 +31,12 @@ public sealed class SubscriptionTests(AppFixture app) : IClassFixture<AppFixture
         Assert.Equal(recorded["eventId"]!.GetValue<string>(), eventMessage.Data["eventId"]!.GetValue<string>());
         Assert.Equal("ServicesPaid", eventMessage.Data["type"]!.GetValue<string>());
 
-        var dealMessage = await stream.NextAsync();
+        var dealMessage = await stream.NextAsync(ct: TestContext.Current.CancellationToken);
         Assert.Equal("deal", dealMessage!.Kind);
         Assert.Equal(deal, dealMessage.Data["dealId"]!.GetValue<string>());
         Assert.Equal(1, dealMessage.Data["version"]!.GetValue<long>());
 
-        var balanceMessage = await stream.NextAsync();
+        var balanceMessage = await stream.NextAsync(ct: TestContext.Current.CancellationToken);
         Assert.Equal("balance", balanceMessage!.Kind);
         // The last message an event caused carries its sequence as the id.
         Assert.Equal(sequence.ToString(), balanceMessage.Id);
@@ -66,14 +66,14 @@ public sealed class SubscriptionTests(AppFixture app) : IClassFixture<AppFixture
         var replayed = new List<long>();
         for (var i = 0; i < missed.Count; i++)
         {
-            var message = await again.NextAsync();
+            var message = await again.NextAsync(ct: TestContext.Current.CancellationToken);
             Assert.Equal("event", message!.Kind);
             replayed.Add(message.Data["sequence"]!.GetValue<long>());
         }
         Assert.Equal(missed, replayed);
 
         var live = await _api.RecordAsync(deal, Payment(a, b, 7));
-        var next = await again.NextAsync();
+        var next = await again.NextAsync(ct: TestContext.Current.CancellationToken);
         Assert.Equal(live["sequence"]!.GetValue<long>(), next!.Data["sequence"]!.GetValue<long>());
         Assert.Equal(live["sequence"]!.GetValue<long>().ToString(), again.LastEventId);
     }

@@ -39,9 +39,9 @@ public sealed class SseClient : IAsyncDisposable
     }
 
     /// <summary>The next message, or null when the server ended the stream.</summary>
-    public async Task<SseMessage?> NextAsync(TimeSpan? timeout = null)
+    public async Task<SseMessage?> NextAsync(TimeSpan? timeout = null, CancellationToken ct = default)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken, ct);
         deadline.CancelAfter(timeout ?? TimeSpan.FromSeconds(30));
         string? kind = null;
         var data = new StringBuilder();
