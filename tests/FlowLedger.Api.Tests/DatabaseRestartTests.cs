@@ -44,6 +44,7 @@ public sealed class DatabaseRestartTests : IAsyncLifetime
         var subscriber = Task.Run(() => SubscribeAsync(http.BaseAddress!, received, listening.Token), Ct);
 
         var stream = new CommandStream(http, payer, payee, Commands, deals: 50, dealPrefix: "restart-");
+        var acknowledgedWhenRestarted = 0;
         async Task RestartPostgresAsync()
         {
             while (stream.Acknowledged.Count < RestartAfter)
@@ -51,13 +52,15 @@ public sealed class DatabaseRestartTests : IAsyncLifetime
                 await Task.Delay(20, Ct);
             }
             await RestartAsync(Path.Combine(_dataDirectory, "pgdata"));
+            acknowledgedWhenRestarted = stream.Acknowledged.Count;
         }
         await Task.WhenAll(stream.RunAsync(clients: 4, Ct), Task.Run(RestartPostgresAsync, Ct));
-        Assert.True(stream.FailedAttempts > 0, "The restart should have cut some requests.");
+        // Marten retries what a restart cuts, so clients may see no failure at all; what matters is that they were still writing.
+        Assert.True(acknowledgedWhenRestarted < Commands, $"PostgreSQL restarted only after all {Commands} commands were acknowledged.");
+        TestContext.Current.SendDiagnosticMessage($"restarted at {acknowledgedWhenRestarted} acknowledgements; {stream.FailedAttempts} attempts failed and were retried");
 
-        var stored = await http.GetFromJsonAsync<List<StoredEvent>>("/api/events?limit=1000&afterSequence=0", Ct);
         var all = new List<StoredEvent>();
-        for (var page = stored!; page.Count > 0; page = (await http.GetFromJsonAsync<List<StoredEvent>>($"/api/events?limit=1000&afterSequence={page[^1].Sequence}", Ct))!)
+        for (var page = await EventsAfterAsync(http, 0); page.Count > 0; page = await EventsAfterAsync(http, page[^1].Sequence))
         {
             all.AddRange(page);
         }
@@ -81,6 +84,21 @@ public sealed class DatabaseRestartTests : IAsyncLifetime
     }
 
     private sealed record StoredEvent(Guid EventId, long Sequence, string? DealId);
+
+    /// <summary>A page of the recorded events, asked again after a 503 as its Retry-After says: a client's part in riding out a restart.</summary>
+    private static async Task<List<StoredEvent>> EventsAfterAsync(HttpClient http, long sequence)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            using var response = await http.GetAsync($"/api/events?limit=1000&afterSequence={sequence}", Ct);
+            if (response.StatusCode != HttpStatusCode.ServiceUnavailable || attempt == 10)
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                return (await response.Content.ReadFromJsonAsync<List<StoredEvent>>(Ct))!;
+            }
+            await Task.Delay(TimeSpan.FromSeconds(1), Ct);
+        }
+    }
 
     private static int Count(List<long> received)
     {

@@ -38,6 +38,17 @@ public sealed class ProblemExceptionHandlerTests
     }
 
     [Fact]
+    public async Task A_connection_the_server_ended_in_a_restart_is_a_503()
+    {
+        var ended = new PostgresException("terminating connection due to administrator command", "FATAL", "FATAL", "57P01");
+
+        var (status, retryAfter, _) = await AnswerToAsync(new MartenCommandException(new NpgsqlCommand("select 1"), ended));
+
+        Assert.Equal(StatusCodes.Status503ServiceUnavailable, status);
+        Assert.Equal("1", retryAfter);
+    }
+
+    [Fact]
     public async Task Any_other_failure_is_a_500_that_shows_no_detail()
     {
         var (status, retryAfter, body) = await AnswerToAsync(new InvalidOperationException("select secret from somewhere"));

@@ -12,6 +12,14 @@ namespace FlowLedger.Api.Hosting;
 /// </summary>
 public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
+    /// <summary>
+    /// The database could not be reached, ran out of connections, or is shutting down or restarting
+    /// (SQLSTATE class 57P: the server ended the connection, as every pooled one after a restart).
+    /// </summary>
+    private static bool IsDatabaseAway(Exception exception) =>
+        exception.FindInner<NpgsqlException>() is { } failure
+        && (failure.IsTransient || failure is PostgresException { SqlState: "57P01" or "57P02" or "57P03" });
+
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
     {
         var (status, detail) = exception switch
@@ -20,12 +28,14 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             UnsupportedContentTypeException unsupported => (StatusCodes.Status415UnsupportedMediaType, unsupported.Message),
             JsonException => (StatusCodes.Status400BadRequest, "The body is not valid JSON."),
             BadHttpRequestException bad => (bad.StatusCode, bad.Message),
-            _ when exception.FindInner<NpgsqlException>() is { IsTransient: true } =>
+            _ when IsDatabaseAway(exception) =>
                 (StatusCodes.Status503ServiceUnavailable, "The database is unreachable or too busy to answer now; nothing was written. Retry shortly."),
             _ => (StatusCodes.Status500InternalServerError, "The server failed to answer; the error is logged."),
         };
         if (status == StatusCodes.Status503ServiceUnavailable)
         {
+            // Connections pooled before a database restart are dead: drop them all, not one failed request at a time.
+            NpgsqlConnection.ClearAllPools();
             // A restart or an overload passes: say when to come back, as a 429 does.
             context.Response.Headers.RetryAfter = "1";
         }
