@@ -77,7 +77,7 @@ public sealed class CrashRecoveryTests(PostgresServer server)
         var audit = JsonNode.Parse(await restarted.Http.GetStringAsync("/api/audit/verify", Ct))!;
         Assert.True(audit["ok"]!.GetValue<bool>(), audit.ToJsonString());
 
-        await using var reader = new ExistingDatabaseFixture(server, database);
+        await using var reader = new ExistingDatabaseAppFixture(server, database);
         await reader.InitializeAsync();
         var store = reader.Host.Services.GetRequiredService<IDocumentStore>();
         var points = new[] { new PointInTime(null, SystemClock.Instance.GetCurrentInstant()), new PointInTime(new LocalDate(2025, 2, 1), SystemClock.Instance.GetCurrentInstant()) };
@@ -88,10 +88,4 @@ public sealed class CrashRecoveryTests(PostgresServer server)
     }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    /// <summary>The app in-process on the database the killed server wrote, to read its store directly.</summary>
-    private sealed class ExistingDatabaseFixture(PostgresServer server, string connectionString) : AppFixture(server)
-    {
-        protected override Task<string> DatabaseAsync() => Task.FromResult(connectionString);
-    }
 }

@@ -90,7 +90,7 @@ public sealed class SubscriptionTests(AppFixture app) : IClassFixture<AppFixture
         SseMessage message;
         do
         {
-            message = (await stream.NextOfKindAsync("loops")).Found;
+            message = await stream.NextOfKindAsync("loops");
         }
         while (message.Id != back["sequence"]!.GetValue<long>().ToString());
 

@@ -15,7 +15,7 @@ public sealed class WebhookRestartTests(PostgresServer server)
         receiver.Refusing = true;
 
         long sequence;
-        var first = new AppOnDatabase(server, database);
+        var first = new ExistingDatabaseAppFixture(server, database);
         await first.InitializeAsync();
         await using (first)
         {
@@ -28,33 +28,17 @@ public sealed class WebhookRestartTests(PostgresServer server)
                 type = "ServicesPaid", payer = a, payee = b, amount = Usd(9), description = "compute", effectiveOn = "2025-03-01",
             });
             sequence = recorded["sequence"]!.GetValue<long>();
-            await WaitUntilAsync(() => receiver.Attempts > 0, "a first, refused attempt");
+            await receiver.WaitForAttemptAsync();
         }
 
         var refusedWhileUp = receiver.Attempts;
         receiver.Refusing = false;
         Assert.Empty(receiver.Accepted);
 
-        await using var second = new AppOnDatabase(server, database);
+        await using var second = new ExistingDatabaseAppFixture(server, database);
         await second.InitializeAsync();
         var delivered = await receiver.WaitForAsync(d => d.Any(x => x.SequenceHeader == sequence), "the update owed before the restart");
         Assert.Equal(sequence, Assert.Single(delivered, d => d.SequenceHeader == sequence).Json["data"]!["sequence"]!.GetValue<long>());
         Assert.True(receiver.Attempts > refusedWhileUp);
-    }
-
-    /// <summary>The app on a database another app used before it.</summary>
-    private sealed class AppOnDatabase(PostgresServer server, string database) : AppFixture(server)
-    {
-        protected override Task<string> DatabaseAsync() => Task.FromResult(database);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting for {what}.");
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-        }
     }
 }

@@ -79,3 +79,9 @@ public class AppFixture(PostgresServer server) : IAsyncLifetime
         }
     }
 }
+
+/// <summary>The app on a database another app wrote before it: to read what a killed or stopped app left behind.</summary>
+public sealed class ExistingDatabaseAppFixture(PostgresServer server, string connectionString) : AppFixture(server)
+{
+    protected override Task<string> DatabaseAsync() => Task.FromResult(connectionString);
+}

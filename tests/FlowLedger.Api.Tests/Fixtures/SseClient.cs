@@ -68,17 +68,15 @@ public sealed class SseClient : IAsyncDisposable
         return null;
     }
 
-    /// <summary>Reads messages until one of <paramref name="kind"/> arrives, keeping the others.</summary>
-    public async Task<(SseMessage Found, IReadOnlyList<SseMessage> Before)> NextOfKindAsync(string kind)
+    /// <summary>Reads messages until one of <paramref name="kind"/> arrives, passing over the others.</summary>
+    public async Task<SseMessage> NextOfKindAsync(string kind)
     {
-        var before = new List<SseMessage>();
         while (await NextAsync() is { } message)
         {
             if (message.Kind == kind)
             {
-                return (message, before);
+                return message;
             }
-            before.Add(message);
         }
         throw new InvalidOperationException($"The stream ended before an '{kind}' message.");
     }
@@ -91,7 +89,7 @@ public sealed class SseClient : IAsyncDisposable
     {
         while (true)
         {
-            var (message, _) = await NextOfKindAsync("event");
+            var message = await NextOfKindAsync("event");
             var received = message.Data["sequence"]!.GetValue<long>();
             Assert.True(received <= sequence, $"Event {sequence} never came: {received} came first.");
             if (received == sequence)

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -68,20 +67,25 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>Waits until <paramref name="done"/> holds of the accepted deliveries, or fails after a minute.</summary>
     public async Task<IReadOnlyList<ReceivedDelivery>> WaitForAsync(Func<IReadOnlyList<ReceivedDelivery>, bool> done, string what)
     {
+        await PollAsync(() => done(Accepted.ToList()), what);
+        return Accepted.ToList();
+    }
+
+    /// <summary>Waits until the app has tried to deliver at least once, accepted or not.</summary>
+    public Task WaitForAttemptAsync() => PollAsync(() => Attempts > 0, "an attempt");
+
+    private async Task PollAsync(Func<bool> done, string what)
+    {
         var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (DateTime.UtcNow < deadline)
+        while (!done())
         {
-            var accepted = Accepted.ToList();
-            if (done(accepted))
+            if (DateTime.UtcNow >= deadline)
             {
-                return accepted;
+                throw new TimeoutException($"The receiver never got {what}; it accepted {Accepted.Count} deliveries of {Attempts} attempts.");
             }
             await Task.Delay(100, TestContext.Current.CancellationToken);
         }
-        throw new TimeoutException($"The receiver never got {what}; it accepted {Accepted.Count} deliveries of {Attempts} attempts.");
     }
-
-    public static string BodyText(ReceivedDelivery delivery) => Encoding.UTF8.GetString(delivery.Body);
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
 }
