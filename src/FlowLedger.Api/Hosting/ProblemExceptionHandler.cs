@@ -12,13 +12,12 @@ namespace FlowLedger.Api.Hosting;
 /// </summary>
 public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
-    /// <summary>
-    /// The database could not be reached, ran out of connections, or is shutting down or restarting
-    /// (SQLSTATE class 57P: the server ended the connection, as every pooled one after a restart).
-    /// </summary>
+    /// <summary>The database could not be reached, ran out of connections, or ended the connection.</summary>
     private static bool IsDatabaseAway(Exception exception) =>
-        exception.FindInner<NpgsqlException>() is { } failure
-        && (failure.IsTransient || failure is PostgresException { SqlState: "57P01" or "57P02" or "57P03" });
+        exception.FindInner<NpgsqlException>() is { } failure && (failure.IsTransient || EndedByServer(failure));
+
+    /// <summary>SQLSTATE 57P01–57P03: the server shut down or restarted, and so ended every pooled connection.</summary>
+    private static bool EndedByServer(NpgsqlException failure) => failure is PostgresException { SqlState: "57P01" or "57P02" or "57P03" };
 
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
     {
@@ -34,7 +33,8 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         };
         if (status == StatusCodes.Status503ServiceUnavailable)
         {
-            // Connections pooled before a database restart are dead: drop them all, not one failed request at a time.
+            // After a restart the pooled connections are dead, and they fail in more ways than 57P01 (a broken
+            // stream, a reset): drop them all at the first sign, not one failed request at a time.
             NpgsqlConnection.ClearAllPools();
             // A restart or an overload passes: say when to come back, as a 429 does.
             context.Response.Headers.RetryAfter = "1";
