@@ -17,7 +17,7 @@ public sealed class PostingsProjection(string schema) : IProjection
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken ct)
     {
         var changes = new PostingChanges();
-        foreach (var stream in events.GroupBy(e => e.StreamKey!))
+        foreach (var stream in events.LedgerEventsOnly().GroupBy(e => e.StreamKey!))
         {
             var batch = stream.OrderBy(e => e.Version).ToList();
             if (batch[0].Data is CompanyRegistered)

@@ -11,6 +11,6 @@ public static class LedgerHistory
     public static async Task<IReadOnlyList<FoldStep>> StepsAsync(IQuerySession session, PointInTime at, CancellationToken ct)
     {
         var events = await session.Events.QueryAllRawEvents().ToListAsync(ct);
-        return LedgerFold.Steps(events.Select(e => (e.StreamKey!, e.ToRecordedEntry())), at).ToList();
+        return LedgerFold.Steps(events.LedgerEventsOnly().Select(e => (e.StreamKey!, e.ToRecordedEntry())), at).ToList();
     }
 }

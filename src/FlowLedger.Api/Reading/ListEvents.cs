@@ -41,6 +41,7 @@ public static class ListEventsEndpoint
             select seq_id, id, type, stream_id, data, timestamp, user_name, version
             from {schema}.mt_events
             where seq_id > @after
+              and stream_id <> @tombstones
               and (@through::bigint is null or seq_id <= @through)
               and (@deal::text is null or stream_id = @deal)
               and (@company::text is null or {companyFilter})
@@ -52,6 +53,7 @@ public static class ListEventsEndpoint
         await connection.OpenAsync(ct);
         await using var command = new NpgsqlCommand(sql, connection);
         command.Parameters.AddWithValue("after", afterSequence);
+        command.Parameters.AddWithValue("tombstones", RecordedEntries.TombstoneStream);
         command.Parameters.Add(new NpgsqlParameter("through", NpgsqlTypes.NpgsqlDbType.Bigint) { Value = (object?)throughSequence ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter("deal", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)dealId ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter("company", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)companyId ?? DBNull.Value });

@@ -12,7 +12,7 @@ public static class ProjectionCheck
     {
         await using var session = store.QuerySession();
         var events = await session.Events.QueryAllRawEvents().ToListAsync(TestContext.Current.CancellationToken);
-        var recorded = events.Select(e => (e.StreamKey!, e.ToRecordedEntry())).ToList();
+        var recorded = events.LedgerEventsOnly().Select(e => (e.StreamKey!, e.ToRecordedEntry())).ToList();
 
         foreach (var point in points)
         {
