@@ -35,6 +35,7 @@ public sealed partial class AccessControlTests(AppFixture app) : IClassFixture<A
         { "DELETE", "/api/webhooks/w-1", Access.Admin },
         { "GET", "/api/audit/verify", Access.Reader },
         { "GET", "/health", Access.Public },
+        { "GET", "/api/access", Access.Public },
         { "GET", "/", Access.Public },
         { "GET", "/openapi/v1.json", Access.Public },
         { "GET", "/docs/api", Access.Public },
@@ -124,6 +125,19 @@ public sealed partial class AccessControlTests(AppFixture app) : IClassFixture<A
         Assert.Equal(HttpStatusCode.Unauthorized, (await LedgerClient.WithKey(app, null).PostAsync($"/api/deals/{deal}/events", body)).Status);
 
         Assert.Empty(await _api.EventsAsync(deal));
+    }
+
+    [Fact]
+    public async Task Access_tells_anyone_that_keys_are_required_and_a_key_holder_its_name_and_role()
+    {
+        var anonymous = await LedgerClient.WithKey(app, null).GetAsync("/api/access");
+        var unknown = await LedgerClient.WithKey(app, ApiKeyRing.Generate().Key).GetAsync("/api/access");
+        var reader = await LedgerClient.WithKey(app, app.Keys[Role.Reader]).GetAsync("/api/access");
+
+        Assert.Equal("""{"keysRequired":true,"keyName":null,"role":null}""", anonymous.Json.ToJsonString());
+        Assert.Equal(HttpStatusCode.OK, unknown.Status);
+        Assert.Equal(anonymous.Json.ToJsonString(), unknown.Json.ToJsonString());
+        Assert.Equal($$"""{"keysRequired":true,"keyName":"{{AppFixture.KeyName(Role.Reader)}}","role":"reader"}""", reader.Json.ToJsonString());
     }
 
     [Fact]

@@ -28,6 +28,7 @@ public sealed class FirstStartTests : IAsyncLifetime
             Assert.Contains(_dataDirectory, first.Output);
             Assert.Contains("Creating a PostgreSQL cluster", first.Output);
             Assert.Contains("OPEN MODE: no API key is configured", first.Output);
+            Assert.Equal("""{"keysRequired":false,"keyName":null,"role":"admin"}""", await first.Http.GetStringAsync("/api/access", Ct));
         }
         Assert.False(ClusterIsRunning(), "The cluster should stop with the app.");
 

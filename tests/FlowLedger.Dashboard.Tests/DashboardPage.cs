@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -36,6 +37,14 @@ public sealed class DashboardPage : IAsyncDisposable
     /// <summary>Opens the dashboard and waits until it shows the figures of its first day.</summary>
     public static async Task<DashboardPage> OpenAsync(DemoDashboard dashboard, int width = 1280, int height = 800)
     {
+        var page = await GoToAsync(dashboard, width, height);
+        await page.WaitUntilShowingFiguresAsync();
+        return page;
+    }
+
+    /// <summary>Opens the dashboard in a new tab, without waiting for anything.</summary>
+    public static async Task<DashboardPage> GoToAsync(DemoDashboard dashboard, int width = 1280, int height = 800)
+    {
         var context = await dashboard.Browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = dashboard.App.BaseAddress.ToString(),
@@ -43,9 +52,10 @@ public sealed class DashboardPage : IAsyncDisposable
         });
         var page = new DashboardPage(context, await context.NewPageAsync());
         await page.Page.GotoAsync("/");
-        await Expect(page.Page.Locator("main[data-shown-as-of]")).ToBeAttachedAsync();
         return page;
     }
+
+    public Task WaitUntilShowingFiguresAsync() => Expect(Page.Locator("main[data-shown-as-of]")).ToBeAttachedAsync();
 
     /// <summary>The day whose figures the page shows (the answer it last rendered, not the slider's position).</summary>
     public async Task<string> ShownAsOfAsync() => (await Main.GetAttributeAsync("data-shown-as-of"))!;
@@ -58,6 +68,10 @@ public sealed class DashboardPage : IAsyncDisposable
     /// </summary>
     public static async Task<double> AmountAsync(ILocator figure) =>
         double.Parse((await figure.GetAttributeAsync("data-amount"))!, NumberStyles.Float, CultureInfo.InvariantCulture);
+
+    /// <summary>An API amount as the browser holds it: JSON numbers become doubles there.</summary>
+    public static double Amount(JsonNode? amount) =>
+        amount is null ? 0 : double.Parse(amount.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture);
 
     public async Task ScreenshotAsync(string name)
     {

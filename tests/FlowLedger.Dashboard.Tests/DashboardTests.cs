@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
+using static FlowLedger.Dashboard.Tests.DashboardPage;
 using static Microsoft.Playwright.Assertions;
 
 namespace FlowLedger.Dashboard.Tests;
@@ -325,10 +326,6 @@ public sealed class DashboardTests(DemoDashboard dashboard) : IClassFixture<Demo
     }
 
     private async Task<JsonNode> GetAsync(string url) => JsonNode.Parse(await dashboard.App.Http.GetStringAsync(url, Ct))!;
-
-    /// <summary>An API amount as the browser holds it: JSON numbers become doubles there.</summary>
-    private static double Amount(JsonNode? amount) =>
-        amount is null ? 0 : double.Parse(amount.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture);
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 }

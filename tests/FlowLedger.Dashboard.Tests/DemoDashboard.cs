@@ -6,7 +6,7 @@ namespace FlowLedger.Dashboard.Tests;
 /// The built app as its own process on a real port, with the demo loaded into a database of its own,
 /// and a headless Chromium to look at it. Debian's Chromium, because test machines cannot download browsers.
 /// </summary>
-public sealed class DemoDashboard(PostgresServer server) : IAsyncLifetime
+public class DemoDashboard(PostgresServer server) : IAsyncLifetime
 {
     public const string ChromiumPath = "/usr/bin/chromium";
 
@@ -16,11 +16,14 @@ public sealed class DemoDashboard(PostgresServer server) : IAsyncLifetime
 
     public IBrowser Browser { get; private set; } = null!;
 
+    /// <summary>Settings the app starts with besides its database and the demo.</summary>
+    protected virtual IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>();
+
     public async ValueTask InitializeAsync()
     {
         var connection = await server.CreateDatabaseAsync();
         App = await AppProcess.StartAsync(
-            new Dictionary<string, string?> { ["ConnectionStrings__Marten"] = connection, ["FlowLedger__LoadDemo"] = "true" },
+            new Dictionary<string, string?>(Settings) { ["ConnectionStrings__Marten"] = connection, ["FlowLedger__LoadDemo"] = "true" },
             TestContext.Current.CancellationToken);
         // Five seconds, Playwright's default, is too short when the solution's test projects share two cores.
         Assertions.SetDefaultExpectTimeout(20_000);
@@ -45,4 +48,25 @@ public sealed class DemoDashboard(PostgresServer server) : IAsyncLifetime
             await App.DisposeAsync();
         }
     }
+}
+
+/// <summary>The demo dashboard on a server that asks for API keys: one to read, one to write.</summary>
+public sealed class KeyedDemoDashboard(PostgresServer server) : DemoDashboard(server)
+{
+    public string ReaderKey { get; } = $"flk_reader_{Guid.NewGuid():N}";
+
+    public string WriterKey { get; } = $"flk_writer_{Guid.NewGuid():N}";
+
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["FlowLedger__ApiKeys__0__Name"] = "dashboard-reader",
+        ["FlowLedger__ApiKeys__0__Role"] = "reader",
+        ["FlowLedger__ApiKeys__0__Sha256"] = Sha256Of(ReaderKey),
+        ["FlowLedger__ApiKeys__1__Name"] = "dashboard-writer",
+        ["FlowLedger__ApiKeys__1__Role"] = "writer",
+        ["FlowLedger__ApiKeys__1__Sha256"] = Sha256Of(WriterKey),
+    };
+
+    private static string Sha256Of(string key) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
 }

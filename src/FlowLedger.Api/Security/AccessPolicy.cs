@@ -16,8 +16,8 @@ public enum Access
 /// </summary>
 public static class AccessPolicy
 {
-    /// <summary>Paths anyone may read: the dashboard's page, health, and the API's own description.</summary>
-    public static readonly IReadOnlyList<string> PublicPaths = ["/", "/health", "/openapi/v1.json"];
+    /// <summary>Paths anyone may read: the dashboard's page, health, what a key may do, and the API's own description.</summary>
+    public static readonly IReadOnlyList<string> PublicPaths = ["/", "/health", "/api/access", "/openapi/v1.json"];
 
     public static readonly IReadOnlyList<string> PublicPrefixes = ["/docs/api"];
 

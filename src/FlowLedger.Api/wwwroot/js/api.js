@@ -1,5 +1,7 @@
 // The dashboard is an ordinary client of the public HTTP API (docs/api.md); nothing here is private.
 
+import { authorization } from './access.js';
+
 export class ApiProblem extends Error {
   constructor(url, status, detail) {
     super(`${url} answered ${status}${detail ? `: ${detail}` : ''}`);
@@ -20,7 +22,7 @@ function query(parameters) {
 
 async function getJson(path, parameters = {}, signal = undefined) {
   const url = path + query(parameters);
-  const response = await fetch(url, { signal, headers: { Accept: 'application/json' } });
+  const response = await fetch(url, { signal, headers: { Accept: 'application/json', ...authorization() } });
   if (!response.ok) {
     let detail = '';
     try {
@@ -34,6 +36,7 @@ async function getJson(path, parameters = {}, signal = undefined) {
 }
 
 export const api = {
+  access: () => getJson('/api/access'),
   companies: (signal) => getJson('/api/companies', {}, signal),
   events: (afterSequence, limit, signal) => getJson('/api/events', { afterSequence, limit }, signal),
   balances: (point, signal) => getJson('/api/balances', point, signal),

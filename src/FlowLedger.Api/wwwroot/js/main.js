@@ -1,3 +1,4 @@
+import { forgetKey, rememberKey, storedKey } from './access.js';
 import { api } from './api.js';
 import { dayNumber, instantFromLocalInput, isoDate, todayIso } from './dates.js';
 import { compactMoney } from './format.js';
@@ -29,6 +30,8 @@ const ui = {
   positions: document.querySelector('#positions tbody'), positionsCaption: $('positions-caption'),
   traceSource: $('trace-source'), tracePolicy: $('trace-policy'), traceTotals: $('trace-totals'),
   sankey: $('sankey'), traceSummary: $('trace-summary'), liveFeed: $('live-feed'),
+  keyForm: $('key-form'), keyInput: $('api-key'), keyProblem: $('key-problem'),
+  keyHolder: $('key-holder'), keyName: $('key-name'), forgetKey: $('forget-key'),
 };
 
 const state = {
@@ -371,9 +374,44 @@ async function showLedger() {
   }
 }
 
+/** Resolves with the key typed into the form, which is shown until then. */
+function askForKey(problem) {
+  ui.keyProblem.textContent = problem ?? '';
+  ui.keyProblem.hidden = !problem;
+  ui.keyForm.hidden = false;
+  ui.keyInput.focus();
+  return new Promise((resolve) => {
+    ui.keyForm.addEventListener('submit', (submitted) => {
+      submitted.preventDefault();
+      ui.keyForm.hidden = true;
+      resolve(ui.keyInput.value.trim());
+    }, { once: true });
+  });
+}
+
+/** Asks for a key until the server accepts one, unless it needs none (open mode). */
+async function gainAccess() {
+  let access = await api.access();
+  while (!access.role) {
+    const refused = storedKey() !== null;
+    forgetKey();
+    rememberKey(await askForKey(refused ? 'This server does not know that key.' : null));
+    access = await api.access();
+  }
+  if (access.keyName) {
+    ui.keyName.textContent = access.keyName;
+    ui.keyHolder.hidden = false;
+  }
+}
+
 async function start() {
   wireControls();
+  ui.forgetKey.addEventListener('click', () => {
+    forgetKey();
+    window.location.reload();
+  });
   try {
+    await gainAccess();
     await showLedger();
   } catch (error) {
     showProblem(error);
