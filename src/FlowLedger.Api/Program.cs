@@ -26,6 +26,10 @@ builder.Host.UseWolverine(opts =>
     opts.Policies.AutoApplyTransactions();
     // Pinned: under a test host Wolverine would otherwise take the test assembly for the application's.
     opts.ApplicationAssembly = typeof(Program).Assembly;
+    // The live feed's subscription runs once the leader node assigns it, on a health check: on the defaults
+    // (3 s, then every 10 s) a fresh start pushed nothing for about 14 s.
+    opts.Durability.FirstHealthCheckExecution = TimeSpan.FromMilliseconds(500);
+    opts.Durability.HealthCheckPollingTime = TimeSpan.FromSeconds(2);
     // Webhook deliveries wait in PostgreSQL, so a restart neither loses nor repeats more than the one in flight.
     opts.LocalQueueFor<DeliverWebhook>().UseDurableInbox().MaximumParallelMessages(4);
     opts.Policies.OnException<WebhookRefusedException>().Or<HttpRequestException>().Or<TaskCanceledException>()

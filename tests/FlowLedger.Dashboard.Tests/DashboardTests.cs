@@ -203,7 +203,7 @@ public sealed class DashboardTests(DemoDashboard dashboard) : IClassFixture<Demo
         var sequence = (long)(await response.Content.ReadFromJsonAsync<JsonObject>(Ct))!["sequence"]!;
 
         var item = page.Page.Locator($"#live-feed li[data-sequence='{sequence}']");
-        // On a fresh store the server's subscription starts some seconds after the app answers (about 13 s
+        // On a fresh store the server's subscription starts some seconds after the app answers (3–4 s
         // on a 2-core machine), then pushes every event; from then on an event arrives within a second or two.
         await Expect(item).ToBeVisibleAsync(new() { Timeout = 60_000 });
         await Expect(item).ToContainTextAsync("RevenueRecognized");
