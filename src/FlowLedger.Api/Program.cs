@@ -6,6 +6,7 @@ using FlowLedger.Api.Security;
 using JasperFx;
 using NodaTime;
 using Scalar.AspNetCore;
+using Spectre.Console;
 using Wolverine;
 using Wolverine.ErrorHandling;
 using Wolverine.Http;
@@ -70,6 +71,9 @@ try
         opts.WarmUpRoutes = RouteWarmup.Eager;
         opts.RejectUnparseableQueryValues = true;
     });
+    // JasperFx announces on stdout, through Spectre's console, each assembly it searches for commands: send
+    // that to stderr, so stdout carries only a command's own output and `trace --json | jq` works.
+    AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
     return await app.RunJasperFxCommands(args);
 }
 catch (Exception ex) when (ex.FindInner<PostgresBinariesNotFoundException>() is { } missing)

@@ -40,9 +40,9 @@ public sealed class OpenModeTests(PostgresServer server)
     [Fact]
     public async Task The_keys_command_prints_a_key_once_with_the_entry_holding_only_its_hash()
     {
-        var (exitCode, output) = await AppCommand.RunAsync(await server.CreateDatabaseAsync(), "keys", "add", "ci-bot", "--role", "writer");
+        var (exitCode, output, errors) = await AppCommand.RunAsync(await server.CreateDatabaseAsync(), "keys", "add", "ci-bot", "--role", "writer");
 
-        Assert.True(exitCode == 0, output);
+        Assert.True(exitCode == 0, errors);
         var key = System.Text.RegularExpressions.Regex.Match(output, @"^  (flk_\S+)$", System.Text.RegularExpressions.RegexOptions.Multiline).Groups[1].Value;
         Assert.True(key.Length > 40, output);
         Assert.Contains($$"""{"Name":"ci-bot","Role":"writer","Sha256":"{{FlowLedger.Api.Security.ApiKeyRing.HashOf(key)}}"}""", output);

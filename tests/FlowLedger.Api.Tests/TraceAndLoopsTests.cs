@@ -120,6 +120,22 @@ public sealed class TraceAndLoopsTests(WorkedExampleFixture app) : IClassFixture
     }
 
     [Fact]
+    public async Task The_trace_and_loops_commands_print_with_json_exactly_what_the_api_answers()
+    {
+        var knownAt = app.Clock.GetCurrentInstant().ToString();
+        var (traceExit, trace, traceErrors) = await AppCommand.RunAsync(app.ConnectionString,
+            "trace", "--source", "v", "--as-of", "2025-12-31", "--known-at", knownAt, "--policy", "fifo", "--json");
+        var (loopsExit, loops, loopsErrors) = await AppCommand.RunAsync(app.ConnectionString,
+            "loops", "--as-of", "2025-12-31", "--known-at", knownAt, "--json");
+
+        Assert.True(traceExit == 0, traceErrors);
+        Assert.True(loopsExit == 0, loopsErrors);
+        // The whole of stdout is the JSON, so it can be piped to jq.
+        Assert.Equal((await GetOkAsync($"/api/trace?source=v&asOf=2025-12-31&knownAt={knownAt}&policy=fifo")).ToJsonString(), JsonNode.Parse(trace)!.ToJsonString());
+        Assert.Equal((await GetOkAsync($"/api/loops?asOf=2025-12-31&knownAt={knownAt}")).ToJsonString(), JsonNode.Parse(loops)!.ToJsonString());
+    }
+
+    [Fact]
     public async Task Tracing_an_unknown_company_is_not_found()
     {
         Assert.Equal(HttpStatusCode.NotFound, (await _api.GetAsync("/api/trace?source=nobody")).Status);

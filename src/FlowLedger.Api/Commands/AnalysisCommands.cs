@@ -25,7 +25,7 @@ public class AnalysisInput : NetCoreInput
     [FlagAlias("currency")]
     public string? CurrencyFlag;
 
-    [Description("Print the JSON the API answers instead of a table")]
+    [Description("Print the JSON the API answers instead of a table, and nothing else on stdout")]
     [FlagAlias("json")]
     public bool JsonFlag;
 
@@ -82,7 +82,7 @@ public sealed class TraceCommand : JasperFxAsyncCommand<TraceInput>
         var result = request.Run(posted);
         if (input.JsonFlag)
         {
-            AnalysisInput.PrintJson(result, services);
+            AnalysisInput.PrintJson(GetTraceEndpoint.TraceView.Of(at, request, result), services);
             return true;
         }
         Console.WriteLine($"Trace of {result.Source} ({request.PolicyName}, {result.Currency}) as of {at.AsOf?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "the latest day"}, as known at {at.KnownAt}");
@@ -134,7 +134,7 @@ public sealed class LoopsCommand : JasperFxAsyncCommand<LoopsInput>
         using var host = input.BuildHost();
         var request = LoopsRequest.Parse(input.FromFlag, input.LayerFlag, input.MaxLengthFlag, input.MinAmountFlag, input.LimitFlag, input.CurrencyFlag);
         var (posted, at, services) = await input.PostedAsync(host);
-        var result = request.Run(posted);
+        var result = GetLoopsEndpoint.ViewOf(at, request, posted);
         if (input.JsonFlag)
         {
             AnalysisInput.PrintJson(result, services);

@@ -14,7 +14,12 @@ public static class GetTraceEndpoint
 {
     public sealed record TraceView(
         string Source, string Policy, LocalDate? AsOf, Instant KnownAt, string Currency, string? Deal, LocalDate? From,
-        decimal Traced, decimal ReturnedToSource, decimal LeftLedger, IReadOnlyList<TraceHolder> Holders, IReadOnlyList<TraceFlow> Flows);
+        decimal Traced, decimal ReturnedToSource, decimal LeftLedger, IReadOnlyList<TraceHolder> Holders, IReadOnlyList<TraceFlow> Flows)
+    {
+        public static TraceView Of(PointInTime at, TraceRequest request, TraceResult result) =>
+            new(result.Source, request.PolicyName, at.AsOf, at.KnownAt!.Value, result.Currency, request.Deal, request.From,
+                result.Traced, result.ReturnedToSource, result.LeftLedger, result.Holders, result.Flows);
+    }
 
     [WolverineGet("/api/trace", OperationId = "Trace")]
     [Tags("Analysis")]
@@ -29,9 +34,7 @@ public static class GetTraceEndpoint
             return Problems.NotFound($"No company '{request.Source}' is registered.");
         }
         var posted = await PostingsQuery.PostedEventsAsync(store, at.AsOf, at.KnownAt!.Value, ct);
-        var result = request.Run(posted);
-        return Results.Ok(new TraceView(result.Source, request.PolicyName, at.AsOf, at.KnownAt!.Value, result.Currency, request.Deal, request.From,
-            result.Traced, result.ReturnedToSource, result.LeftLedger, result.Holders, result.Flows));
+        return Results.Ok(TraceView.Of(at, request, request.Run(posted)));
     }
 }
 

@@ -5,7 +5,8 @@ namespace FlowLedger.Api.Tests.Fixtures;
 /// <summary>Runs one of the app's CLI commands as a user would: <c>dotnet FlowLedger.Api.dll &lt;command&gt;</c>.</summary>
 public static class AppCommand
 {
-    public static async Task<(int ExitCode, string Output)> RunAsync(string connectionString, params string[] arguments)
+    /// <returns>The exit code, what the command wrote to stdout, and what went to stderr (logs, errors).</returns>
+    public static async Task<(int ExitCode, string Output, string Errors)> RunAsync(string connectionString, params string[] arguments)
     {
         // The app's own build: JasperFx looks for commands in every assembly beside the app, test assemblies included.
         var appDll = typeof(Program).Assembly.Location.Replace(Path.Combine("tests", "FlowLedger.Api.Tests"), Path.Combine("src", "FlowLedger.Api"));
@@ -20,6 +21,6 @@ public static class AppCommand
         var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        return (process.ExitCode, await output + await error);
+        return (process.ExitCode, await output, await error);
     }
 }
