@@ -2,6 +2,7 @@ using System.Text.Json;
 using FlowLedger.Api.Ledger;
 using FlowLedger.Domain;
 using FlowLedger.Projections;
+using JasperFx.Events;
 using Marten;
 using NodaTime;
 using Npgsql;
@@ -42,6 +43,7 @@ public static class ListEventsEndpoint
             from {schema}.mt_events
             where seq_id > @after
               and (@through::bigint is null or seq_id <= @through)
+              and stream_id <> @tombstones
               and (@deal::text is null or stream_id = @deal)
               and (@company::text is null or {companyFilter})
             order by seq_id
@@ -52,6 +54,8 @@ public static class ListEventsEndpoint
         await connection.OpenAsync(ct);
         await using var command = new NpgsqlCommand(sql, connection);
         command.Parameters.AddWithValue("after", afterSequence);
+        // Marten fills the sequence numbers of a failed append with empty tombstone events: they are no ledger events.
+        command.Parameters.AddWithValue("tombstones", Tombstone.StreamKey);
         command.Parameters.Add(new NpgsqlParameter("through", NpgsqlTypes.NpgsqlDbType.Bigint) { Value = (object?)throughSequence ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter("deal", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)dealId ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter("company", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)companyId ?? DBNull.Value });
