@@ -50,6 +50,9 @@ public static class SubscriptionsStreamEndpoint
         }
     }
 
+    /// <summary>Text written to a response before it is flushed, when several pages are waiting.</summary>
+    private const int FlushBytes = 16 * 1024;
+
     private static async Task StreamLiveAsync(SseWriter stream, LiveSubscriber subscriber, SubscriptionSettings settings, CancellationToken ct)
     {
         // One timer per connection, re-armed at each wake-up, rather than a new one per page.
@@ -77,12 +80,23 @@ public static class SubscriptionsStreamEndpoint
                     await stream.CommentAsync("overflow: reconnect with Last-Event-ID to catch up", ct);
                     return;
                 }
-                // Whatever queued meanwhile goes out in one flush.
+                // Whatever queued meanwhile goes out with few flushes, but never much more than a flush's worth is copied
+                // into the response ahead of the client: a flush waits for a slow reader, the queue holds the rest shared.
+                var unflushed = 0;
                 while (subscriber.TryTake(out var text))
                 {
                     stream.Write(text);
+                    unflushed += text.Length;
+                    if (unflushed >= FlushBytes)
+                    {
+                        await stream.FlushAsync(ct);
+                        unflushed = 0;
+                    }
                 }
-                await stream.FlushAsync(ct);
+                if (unflushed > 0)
+                {
+                    await stream.FlushAsync(ct);
+                }
             }
         }
         finally
