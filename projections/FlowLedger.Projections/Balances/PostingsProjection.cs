@@ -36,9 +36,11 @@ public sealed class PostingsProjection(string schema) : IProjection
 
     private static async Task ApplyDealAsync(IDocumentOperations operations, PostingChanges changes, string dealId, List<IEvent> batch, CancellationToken ct)
     {
-        // Inline, the batch is not stored yet; rebuilding, later events are. Versions tell what came before either way.
-        var stored = await operations.Events.FetchStreamAsync(dealId, token: ct);
-        var history = stored.Where(e => e.Version < batch[0].Version).Select(e => e.ToRecordedEntry()).ToList();
+        // Inline, the batch is not stored yet; rebuilding, later events are. Versions tell what came before either way,
+        // and a batch that starts the deal has nothing before it to read.
+        var history = batch[0].Version <= 1
+            ? []
+            : (await operations.Events.FetchStreamAsync(dealId, token: ct)).Where(e => e.Version < batch[0].Version).Select(e => e.ToRecordedEntry()).ToList();
 
         foreach (var learned in batch.GroupBy(e => e.Timestamp))
         {

@@ -16,6 +16,13 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
     private static bool IsDatabaseAway(Exception exception) =>
         exception.FindInner<NpgsqlException>() is { } failure && (failure.IsTransient || EndedByServer(failure));
 
+    /// <summary>
+    /// Waiting too long for a connection (the pool is exhausted) or for an answer says the database is busy, not that
+    /// the pooled connections are dead: clearing the pools then would make every waiting request open a new
+    /// connection (a backend to start, a password to check) exactly when the database has the least time for it.
+    /// </summary>
+    private static bool IsSaturated(Exception exception) => exception.FindInner<NpgsqlException>()?.InnerException is TimeoutException;
+
     /// <summary>SQLSTATE 57P01–57P03: the server shut down or restarted, and so ended every pooled connection.</summary>
     private static bool EndedByServer(NpgsqlException failure) => failure is PostgresException { SqlState: "57P01" or "57P02" or "57P03" };
 
@@ -33,9 +40,12 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         };
         if (status == StatusCodes.Status503ServiceUnavailable)
         {
-            // After a restart the pooled connections are dead, and they fail in more ways than 57P01 (a broken
-            // stream, a reset): drop them all at the first sign, not one failed request at a time.
-            NpgsqlConnection.ClearAllPools();
+            if (!IsSaturated(exception))
+            {
+                // After a restart the pooled connections are dead, and they fail in more ways than 57P01 (a broken
+                // stream, a reset): drop them all at the first sign, not one failed request at a time.
+                NpgsqlConnection.ClearAllPools();
+            }
             // A restart or an overload passes: say when to come back, as a 429 does.
             context.Response.Headers.RetryAfter = "1";
         }

@@ -92,9 +92,7 @@ public sealed class LedgerRecorder(IDocumentStore store, IClock clock, ILogger<L
     private async Task<Decision> DecideAsync(IDocumentSession session, IReadOnlyList<PendingEntry> entries, CancellationToken ct)
     {
         var decision = new Decision();
-        var claims = await LoadIdempotencyRecordsAsync(session, entries, ct);
-        // Grows as the request registers companies, so later entries may name them.
-        var companies = await LoadCompaniesAsync(session, entries, ct);
+        var (claims, companies) = await LoadAsync(session, entries, decision, ct);
         var now = clock.GetCurrentInstant();
 
         for (var index = 0; index < entries.Count; index++)
@@ -127,7 +125,7 @@ public sealed class LedgerRecorder(IDocumentStore store, IClock clock, ILogger<L
             {
                 breaks.AddRange(entry.Event is CompanyRegistered registration
                     ? CheckRegistration(registration, companies)
-                    : await CheckDealEventAsync(session, decision, entry, index, now, ct));
+                    : CheckDealEvent(decision, entry, index, now));
             }
             decision.Breaks.AddRange(breaks.Select(b => (index, b)));
         }
@@ -142,14 +140,13 @@ public sealed class LedgerRecorder(IDocumentStore store, IClock clock, ILogger<L
         }
     }
 
-    private static async Task<IEnumerable<RuleBreak>> CheckDealEventAsync(
-        IDocumentSession session, Decision decision, PendingEntry entry, int index, Instant now, CancellationToken ct)
+    private static IEnumerable<RuleBreak> CheckDealEvent(Decision decision, PendingEntry entry, int index, Instant now)
     {
         if (!EventRules.IsSlug(entry.DealId))
         {
             return [RuleBreak.Malformed($"dealId '{entry.DealId}' must match [a-z0-9-]{{1,64}}.")];
         }
-        var deal = await LoadDealAsync(session, decision, entry.DealId!, ct);
+        var deal = decision.Deals[entry.DealId!];
         var currentVersion = deal.Version + deal.Decider.History.Count(e => e.Sequence > RecordedEntry.Unstored);
         if (entry.ExpectedVersion is { } expected && expected != currentVersion)
         {
@@ -161,35 +158,32 @@ public sealed class LedgerRecorder(IDocumentStore store, IClock clock, ILogger<L
         return deal.Decider.Accept(new RecordedEntry(Guid.NewGuid(), RecordedEntry.Unstored + index, now, entry.Event));
     }
 
-    private static async Task<DealStream> LoadDealAsync(IDocumentSession session, Decision decision, string dealId, CancellationToken ct)
+    /// <summary>
+    /// Reads, in one round trip, what deciding needs: the idempotency records of the request's keys, which of
+    /// the companies it names are registered, and the stream of every deal it writes to. The companies grow as
+    /// the request registers more, so later entries may name them.
+    /// </summary>
+    private static async Task<(Dictionary<string, IdempotencyRecord> Claims, HashSet<string> Companies)> LoadAsync(
+        IDocumentSession session, IReadOnlyList<PendingEntry> entries, Decision decision, CancellationToken ct)
     {
-        if (decision.Deals.TryGetValue(dealId, out var loaded))
-        {
-            return loaded;
-        }
-        var events = await session.Events.FetchStreamAsync(dealId, token: ct);
-        var stream = new DealStream(events.Count == 0 ? 0 : events[^1].Version, new DealDecider(events.Select(e => e.ToRecordedEntry())));
-        decision.Deals[dealId] = stream;
-        return stream;
-    }
-
-    private static async Task<Dictionary<string, IdempotencyRecord>> LoadIdempotencyRecordsAsync(
-        IDocumentSession session, IReadOnlyList<PendingEntry> entries, CancellationToken ct)
-    {
+        var batch = session.CreateBatchQuery();
         var keys = entries.Select(e => e.Idempotency?.Key).OfType<string>().Distinct().ToArray();
-        if (keys.Length == 0)
-        {
-            return new Dictionary<string, IdempotencyRecord>();
-        }
-        var records = await session.LoadManyAsync<IdempotencyRecord>(ct, keys);
-        return records.ToDictionary(r => r.Id, StringComparer.Ordinal);
-    }
-
-    private static async Task<HashSet<string>> LoadCompaniesAsync(IDocumentSession session, IReadOnlyList<PendingEntry> entries, CancellationToken ct)
-    {
+        var records = keys.Length == 0 ? Task.FromResult<IReadOnlyList<IdempotencyRecord>>([]) : batch.LoadMany<IdempotencyRecord>().ById(keys);
         var named = entries.SelectMany(e => EventRules.PartiesOf(e.Event)).Distinct().Select(CompanyProfile.StreamKeyOf).ToArray();
-        var profiles = await session.LoadManyAsync<CompanyProfile>(ct, named);
-        return profiles.Select(p => p.CompanyId).ToHashSet(StringComparer.Ordinal);
+        var profiles = batch.LoadMany<CompanyProfile>().ById(named);
+        var streams = entries
+            .Where(e => e.Event is not CompanyRegistered && EventRules.IsSlug(e.DealId))
+            .Select(e => e.DealId!)
+            .Distinct(StringComparer.Ordinal)
+            .ToDictionary(dealId => dealId, dealId => batch.Events.FetchStream(dealId), StringComparer.Ordinal);
+        await batch.Execute(ct);
+
+        foreach (var (dealId, fetched) in streams)
+        {
+            var events = await fetched;
+            decision.Deals[dealId] = new DealStream(events.Count == 0 ? 0 : events[^1].Version, new DealDecider(events.Select(e => e.ToRecordedEntry())));
+        }
+        return ((await records).ToDictionary(r => r.Id, StringComparer.Ordinal), (await profiles).Select(p => p.CompanyId).ToHashSet(StringComparer.Ordinal));
     }
 
     /// <summary>Queues the decided entries, one stream action per stream in request order, with the recorded time.</summary>

@@ -8,6 +8,7 @@ using JasperFx;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
 using Marten;
+using Npgsql;
 using Weasel.Core;
 using Wolverine.Marten;
 
@@ -24,7 +25,7 @@ public static class LedgerStore
         services.AddMarten(sp =>
             {
                 var options = new StoreOptions();
-                options.Connection(sp.GetRequiredService<DatabaseLocator>().ConnectionString);
+                options.Connection(WithPreparedStatements(sp.GetRequiredService<DatabaseLocator>().ConnectionString));
                 options.DatabaseSchemaName = Schema;
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
                 options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, LedgerJson.ApplyConventions);
@@ -59,5 +60,20 @@ public static class LedgerStore
         services.AddSingleton<AuditChain>();
         services.AddHostedService<AuditChainFollower>();
         return services;
+    }
+
+    /// <summary>
+    /// Lets Npgsql prepare a statement once it has run a few times on a connection, so that the write path's few
+    /// statements are not parsed and planned again for every command. A connection string that sets
+    /// <c>Max Auto Prepare</c> itself keeps its value: 0 turns preparation off, e.g. behind a pooler without it.
+    /// </summary>
+    private static string WithPreparedStatements(string connectionString)
+    {
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (given.Keys.Cast<string>().Any(key => key.Replace(" ", "").Equals("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase)))
+        {
+            return connectionString;
+        }
+        return new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 64 }.ConnectionString;
     }
 }

@@ -84,11 +84,18 @@ public sealed class LiveFeed(IDocumentStore store, ILogger<LiveFeed> logger)
             }
             if (subscribers.Count > 0)
             {
+                // Subscribers with the same topics get the same text: it is formatted once per topic set, not per connection.
+                var audiences = subscribers.GroupBy(s => s.Topics.Key).ToList();
                 await foreach (var page in CatchUpAsync(mark, throughSequence, TopicSet.Union(subscribers.Select(s => s.Topics)), ct))
                 {
-                    foreach (var subscriber in subscribers)
+                    foreach (var audience in audiences)
                     {
-                        subscriber.Offer(page.Updates);
+                        var topics = audience.First().Topics;
+                        var text = ServerSentEvents.Encode(page.Updates.Where(u => topics.Contains(u.Topic)).ToList());
+                        foreach (var subscriber in audience)
+                        {
+                            subscriber.Offer(text);
+                        }
                     }
                     _mark = page.ThroughSequence;
                 }
@@ -123,25 +130,51 @@ public sealed class LiveFeed(IDocumentStore store, ILogger<LiveFeed> logger)
 public sealed record LivePage(long ThroughSequence, IReadOnlyList<LiveUpdate> Updates);
 
 /// <summary>
-/// One SSE connection's queue of pages of updates. It is bounded: a subscriber that falls that far behind is
-/// cut off instead of holding memory or slowing anyone else, and reconnects with Last-Event-ID to catch up.
-/// A page is queued whole, so the updates one event caused are never split between two writes.
+/// One SSE connection's queue of pages, each already in the text/event-stream format. It is bounded by pages and by
+/// bytes: a subscriber that falls that far behind is cut off instead of holding memory or slowing anyone else, and
+/// reconnects with Last-Event-ID to catch up. A page is queued whole, so the updates one event caused are never
+/// split between two writes. Subscribers with the same topics share each page's bytes.
 /// </summary>
-public sealed class LiveSubscriber(TopicSet topics, int capacity)
+public sealed class LiveSubscriber(TopicSet topics, SubscriberQueueLimits limits)
 {
-    private readonly Channel<IReadOnlyList<LiveUpdate>> _queue = Channel.CreateBounded<IReadOnlyList<LiveUpdate>>(
-        new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly Channel<byte[]> _queue = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private int _queuedPages;
+    private long _queuedBytes;
 
     public TopicSet Topics { get; } = topics;
 
-    public ChannelReader<IReadOnlyList<LiveUpdate>> Pages => _queue.Reader;
+    /// <summary>Completes when the subscriber has been cut off and everything queued before was read.</summary>
+    public ChannelReader<byte[]> Pages => _queue.Reader;
 
-    public void Offer(IEnumerable<LiveUpdate> updates)
+    /// <summary>Queues a page's text; an empty one (none of this subscriber's topics) is not queued.</summary>
+    public void Offer(byte[] text)
     {
-        var mine = updates.Where(u => Topics.Contains(u.Topic)).ToList();
-        if (mine.Count > 0 && !_queue.Writer.TryWrite(mine))
+        if (text.Length == 0)
+        {
+            return;
+        }
+        // A page may take the queue over its byte limit, so a page larger than the limit still reaches a reader that keeps up.
+        if (Volatile.Read(ref _queuedPages) >= limits.Pages || Interlocked.Read(ref _queuedBytes) >= limits.Bytes)
         {
             _queue.Writer.TryComplete();
+            return;
         }
+        Interlocked.Increment(ref _queuedPages);
+        Interlocked.Add(ref _queuedBytes, text.Length);
+        _queue.Writer.TryWrite(text);
+    }
+
+    public bool TryTake(out byte[] text)
+    {
+        if (!_queue.Reader.TryRead(out text!))
+        {
+            return false;
+        }
+        Interlocked.Decrement(ref _queuedPages);
+        Interlocked.Add(ref _queuedBytes, -text.Length);
+        return true;
     }
 }
+
+/// <summary>How far one connection may fall behind before it is cut off.</summary>
+public sealed record SubscriberQueueLimits(int Pages, long Bytes);

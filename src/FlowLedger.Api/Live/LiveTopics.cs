@@ -19,9 +19,16 @@ public sealed class TopicSet
 {
     private readonly HashSet<Topic> _topics;
 
-    public TopicSet(IEnumerable<Topic> topics) => _topics = [.. topics];
+    public TopicSet(IEnumerable<Topic> topics)
+    {
+        _topics = [.. topics];
+        Key = string.Join(',', _topics.Select(t => t.ToString()).Order(StringComparer.Ordinal));
+    }
 
     public IReadOnlyCollection<Topic> All => _topics;
+
+    /// <summary>The same for two sets of the same topics, in whatever order they were given.</summary>
+    public string Key { get; }
 
     public bool Contains(Topic topic) => _topics.Contains(topic);
 

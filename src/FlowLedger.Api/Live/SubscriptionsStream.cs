@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using FlowLedger.Api.Ledger;
 using Microsoft.AspNetCore.Http.Features;
@@ -19,7 +20,7 @@ public static class SubscriptionsStreamEndpoint
         var lastEventId = LastEventIdOf(context.Request);
         var settings = SubscriptionSettings.From(configuration);
 
-        var subscriber = new LiveSubscriber(topics, settings.QueuedPages);
+        var subscriber = new LiveSubscriber(topics, settings.QueueLimits);
         var liveAfter = await feed.JoinAsync(subscriber, ct);
         try
         {
@@ -34,7 +35,7 @@ public static class SubscriptionsStreamEndpoint
             {
                 await foreach (var page in feed.CatchUpAsync(after, liveAfter, topics, ct))
                 {
-                    await stream.WriteAsync(page.Updates, ct);
+                    await stream.SendAsync(ServerSentEvents.Encode(page.Updates), ct);
                 }
             }
             await StreamLiveAsync(stream, subscriber, settings, ct);
@@ -49,32 +50,58 @@ public static class SubscriptionsStreamEndpoint
         }
     }
 
+    /// <summary>Text written to a response before it is flushed, when several pages are waiting.</summary>
+    private const int FlushBytes = 16 * 1024;
+
     private static async Task StreamLiveAsync(SseWriter stream, LiveSubscriber subscriber, SubscriptionSettings settings, CancellationToken ct)
     {
-        while (true)
+        // One timer per connection, re-armed at each wake-up, rather than a new one per page.
+        var heartbeat = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        try
         {
-            using var heartbeat = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            heartbeat.CancelAfter(settings.Heartbeat);
-            bool more;
-            try
+            while (true)
             {
-                more = await subscriber.Pages.WaitToReadAsync(heartbeat.Token);
+                heartbeat.CancelAfter(settings.Heartbeat);
+                bool more;
+                try
+                {
+                    more = await subscriber.Pages.WaitToReadAsync(heartbeat.Token);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    heartbeat.Dispose();
+                    heartbeat = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    await stream.CommentAsync("heartbeat", ct);
+                    continue;
+                }
+                if (!more)
+                {
+                    // Cut off for falling behind: the client reconnects with Last-Event-ID and catches up from the store.
+                    await stream.CommentAsync("overflow: reconnect with Last-Event-ID to catch up", ct);
+                    return;
+                }
+                // Whatever queued meanwhile goes out with few flushes, but never much more than a flush's worth is copied
+                // into the response ahead of the client: a flush waits for a slow reader, the queue holds the rest shared.
+                var unflushed = 0;
+                while (subscriber.TryTake(out var text))
+                {
+                    stream.Write(text);
+                    unflushed += text.Length;
+                    if (unflushed >= FlushBytes)
+                    {
+                        await stream.FlushAsync(ct);
+                        unflushed = 0;
+                    }
+                }
+                if (unflushed > 0)
+                {
+                    await stream.FlushAsync(ct);
+                }
             }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-            {
-                await stream.CommentAsync("heartbeat", ct);
-                continue;
-            }
-            if (!more)
-            {
-                // Cut off for falling behind: the client reconnects with Last-Event-ID and catches up from the store.
-                await stream.CommentAsync("overflow: reconnect with Last-Event-ID to catch up", ct);
-                return;
-            }
-            while (subscriber.Pages.TryRead(out var page))
-            {
-                await stream.WriteAsync(page, ct);
-            }
+        }
+        finally
+        {
+            heartbeat.Dispose();
         }
     }
 
@@ -93,7 +120,7 @@ public static class SubscriptionsStreamEndpoint
 }
 
 /// <summary>How the live stream behaves; <c>FlowLedger:Subscriptions</c> in configuration.</summary>
-public sealed record SubscriptionSettings(TimeSpan Heartbeat, TimeSpan ReconnectAfter, int QueuedPages)
+public sealed record SubscriptionSettings(TimeSpan Heartbeat, TimeSpan ReconnectAfter, SubscriberQueueLimits QueueLimits)
 {
     public static SubscriptionSettings From(IConfiguration configuration)
     {
@@ -101,45 +128,47 @@ public sealed record SubscriptionSettings(TimeSpan Heartbeat, TimeSpan Reconnect
         return new SubscriptionSettings(
             TimeSpan.FromSeconds(section.GetValue("HeartbeatSeconds", 15.0)),
             TimeSpan.FromSeconds(section.GetValue("ReconnectSeconds", 1.0)),
-            section.GetValue("QueuedPages", 1_000));
+            new SubscriberQueueLimits(section.GetValue("QueuedPages", 1_000), section.GetValue("QueuedBytes", 4L * 1024 * 1024)));
     }
 }
 
 /// <summary>
-/// Writes the text/event-stream format. Updates caused by one event share its sequence; only the last of
-/// them carries the <c>id:</c>, so a client cut off half-way through them resumes before the first.
+/// The text/event-stream format of a page of updates. Updates caused by one event share its sequence; only the
+/// last of them carries the <c>id:</c>, so a client cut off half-way through them resumes before the first.
 /// </summary>
-internal sealed class SseWriter(HttpResponse response)
+public static class ServerSentEvents
 {
-    private readonly StringBuilder _text = new();
-
-    public Task RetryAsync(TimeSpan after, CancellationToken ct) => SendAsync($"retry: {(long)after.TotalMilliseconds}\n\n", ct);
-
-    public Task CommentAsync(string comment, CancellationToken ct) => SendAsync($": {comment}\n\n", ct);
-
-    public async Task WriteAsync(IReadOnlyList<LiveUpdate> updates, CancellationToken ct)
+    public static byte[] Encode(IReadOnlyList<LiveUpdate> updates)
     {
-        if (updates.Count == 0)
-        {
-            return;
-        }
-        _text.Clear();
+        var text = new StringBuilder();
         for (var i = 0; i < updates.Count; i++)
         {
             var update = updates[i];
             if (i == updates.Count - 1 || updates[i + 1].Sequence != update.Sequence)
             {
-                _text.Append("id: ").Append(update.Sequence).Append('\n');
+                text.Append("id: ").Append(update.Sequence).Append('\n');
             }
-            _text.Append("event: ").Append(update.Kind).Append('\n');
-            _text.Append("data: ").Append(update.Json).Append("\n\n");
+            text.Append("event: ").Append(update.Kind).Append('\n');
+            text.Append("data: ").Append(update.Json).Append("\n\n");
         }
-        await SendAsync(_text.ToString(), ct);
+        return Encoding.UTF8.GetBytes(text.ToString());
     }
+}
 
-    private async Task SendAsync(string text, CancellationToken ct)
+/// <summary>Writes to one SSE response: pages already encoded, comments and the retry interval.</summary>
+internal sealed class SseWriter(HttpResponse response)
+{
+    public Task RetryAsync(TimeSpan after, CancellationToken ct) => SendAsync(Encoding.UTF8.GetBytes($"retry: {(long)after.TotalMilliseconds}\n\n"), ct);
+
+    public Task CommentAsync(string comment, CancellationToken ct) => SendAsync(Encoding.UTF8.GetBytes($": {comment}\n\n"), ct);
+
+    public void Write(byte[] text) => response.BodyWriter.Write(text);
+
+    public async Task FlushAsync(CancellationToken ct) => await response.BodyWriter.FlushAsync(ct);
+
+    public async Task SendAsync(byte[] text, CancellationToken ct)
     {
-        await response.WriteAsync(text, ct);
-        await response.Body.FlushAsync(ct);
+        Write(text);
+        await FlushAsync(ct);
     }
 }
