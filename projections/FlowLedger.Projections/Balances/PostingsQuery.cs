@@ -45,13 +45,12 @@ public static class PostingsQuery
     {
         var schema = store.Options.Events.DatabaseSchemaName;
         var sql = $"""
-            select p.event_id, e.seq_id, p.effective_on, p.stream_key, p.layer, p.asset, p.from_party, p.to_party, p.quantity
-            from {schema}.{PostingsTable.Name} p
-            join {schema}.mt_events e on e.id = p.event_id
-            where p.layer <> 'holding'
-              and (@as_of::date is null or p.effective_on <= @as_of)
-              and p.known_from <= @known_at and (p.known_to is null or p.known_to > @known_at)
-            order by p.effective_on, e.seq_id, p.ordinal
+            select event_id, event_sequence, effective_on, stream_key, layer, asset, from_party, to_party, quantity
+            from {schema}.{PostingsTable.Name}
+            where layer <> 'holding'
+              and (@as_of::date is null or effective_on <= @as_of)
+              and known_from <= @known_at and (known_to is null or known_to > @known_at)
+            order by effective_on, event_sequence, ordinal
             """;
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync(ct);
