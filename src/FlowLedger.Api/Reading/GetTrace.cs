@@ -28,8 +28,7 @@ public static class GetTraceEndpoint
         {
             return Problems.NotFound($"No company '{request.Source}' is registered.");
         }
-        var posted = await PostingsQuery.PostedEventsAsync(store, at.AsOf, at.KnownAt!.Value, ct);
-        var result = request.Run(posted);
+        var result = await request.RunAsync(store, at, ct);
         return Results.Ok(new TraceView(result.Source, request.PolicyName, at.AsOf, at.KnownAt!.Value, result.Currency, request.Deal, request.From,
             result.Traced, result.ReturnedToSource, result.LeftLedger, result.Holders, result.Flows));
     }
@@ -60,8 +59,16 @@ public sealed record TraceRequest(string Source, TracePolicy Policy, string Poli
             string.IsNullOrEmpty(from) ? null : TimeQuery.ParseDate("from", from));
     }
 
-    public TraceResult Run(IEnumerable<PostedEvent> posted) =>
-        Trace.Run(Source, LedgerMovements.Cash(posted), Policy, Currency, Deal, From);
+    /// <summary>Runs the trace over the cash of its currency as the postings projection holds it at <paramref name="at"/>.</summary>
+    public async Task<TraceResult> RunAsync(IDocumentStore store, PointInTime at, CancellationToken ct)
+    {
+        var trace = Trace.Start(Source, Policy, Currency, Deal, From);
+        await foreach (var cash in PostingsQuery.LayerPostingsAsync(store, Layer.Cash, Assets.Cash(Currency), at.AsOf, at.KnownAt!.Value, ct))
+        {
+            trace.Follow(LedgerMovements.Of(cash));
+        }
+        return trace.Result();
+    }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }
