@@ -41,23 +41,36 @@ public static class PostingsQuery
     /// <summary>
     /// The postings of one layer (cash or commitment) visible at a point in time, in the order of SPEC §2 — what trace
     /// and loops follow. They stream from a covering index in that order, one at a time, so a request holds only what
-    /// its analysis keeps, not the millions of postings of a large store.
+    /// its analysis keeps, not the millions of postings of a large store; and only the columns asked for are sent.
     /// </summary>
-    /// <param name="asset">Only the postings of this asset; every asset of the layer when null.</param>
     public static async IAsyncEnumerable<LayerPosting> LayerPostingsAsync(
-        IDocumentStore store, Layer layer, string? asset, LocalDate? asOf, Instant knownAt, [EnumeratorCancellation] CancellationToken ct)
+        IDocumentStore store, LayerRead read, LocalDate? asOf, Instant knownAt, [EnumeratorCancellation] CancellationToken ct)
     {
-        if (layer is not (Layer.Cash or Layer.Commitment))
+        if (read.Layer is not (Layer.Cash or Layer.Commitment))
         {
-            throw new ArgumentOutOfRangeException(nameof(layer), layer, "Trace and loops follow the cash and the commitment layer only.");
+            throw new ArgumentOutOfRangeException(nameof(read), read.Layer, "Trace and loops follow the cash and the commitment layer only.");
         }
+        // Without an asset to keep to, the rows must say theirs.
+        var detail = read.Asset is null ? read.Detail | PostingDetail.Asset : read.Detail;
+        var optional = new (PostingDetail Detail, string Column)[]
+            {
+                (PostingDetail.EventId, "event_id"), (PostingDetail.Sequence, "event_sequence"),
+                (PostingDetail.Deal, "stream_key"), (PostingDetail.Asset, "asset"),
+            }
+            .Where(column => detail.HasFlag(column.Detail))
+            .ToList();
+        int? OrdinalOf(PostingDetail wanted) => optional.FindIndex(column => column.Detail == wanted) is >= 0 and var index ? 4 + index : null;
+        var (eventIdAt, sequenceAt, dealAt, assetAt) =
+            (OrdinalOf(PostingDetail.EventId), OrdinalOf(PostingDetail.Sequence), OrdinalOf(PostingDetail.Deal), OrdinalOf(PostingDetail.Asset));
+
         var schema = store.Options.Events.DatabaseSchemaName;
         // "layer <> 'holding'" repeats the covering index's predicate, so the planner can use that index whatever the layer parameter.
         var sql = $"""
-            select event_id, event_sequence, effective_on, stream_key, asset, from_party, to_party, quantity
+            select effective_on, from_party, to_party, quantity{string.Concat(optional.Select(column => ", " + column.Column))}
             from {schema}.{PostingsTable.Name}
             where layer = @layer and layer <> 'holding'
               and (@asset::text is null or asset = @asset)
+              and (not @companies_only or (from_party <> @external and to_party <> @external))
               and (@as_of::date is null or effective_on <= @as_of)
               and known_from <= @known_at and (known_to is null or known_to > @known_at)
             order by effective_on, event_sequence, ordinal
@@ -65,8 +78,10 @@ public static class PostingsQuery
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync(ct);
         await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.Add(new NpgsqlParameter("layer", NpgsqlTypes.NpgsqlDbType.Text) { Value = PostingsTable.LayerName(layer) });
-        command.Parameters.Add(new NpgsqlParameter("asset", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)asset ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("layer", NpgsqlTypes.NpgsqlDbType.Text) { Value = PostingsTable.LayerName(read.Layer) });
+        command.Parameters.Add(new NpgsqlParameter("asset", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)read.Asset ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("companies_only", NpgsqlTypes.NpgsqlDbType.Boolean) { Value = read.CompaniesOnly });
+        command.Parameters.Add(new NpgsqlParameter("external", NpgsqlTypes.NpgsqlDbType.Text) { Value = Parties.External });
         command.Parameters.Add(new NpgsqlParameter("as_of", NpgsqlTypes.NpgsqlDbType.Date) { Value = (object?)asOf?.ToDateOnly() ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter("known_at", NpgsqlTypes.NpgsqlDbType.TimestampTz) { Value = knownAt.ToDateTimeOffset() });
 
@@ -75,11 +90,14 @@ public static class PostingsQuery
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            var streamKey = names.Read(reader, 3);
+            var streamKey = dealAt is { } deal ? names.Read(reader, deal) : null;
             yield return new LayerPosting(
-                reader.GetGuid(0), reader.GetInt64(1), LocalDate.FromDateOnly(reader.GetFieldValue<DateOnly>(2)),
-                CompanyProfile.IsCompanyStream(streamKey) ? null : streamKey,
-                new Posting(layer, names.Read(reader, 4), names.Read(reader, 5), names.Read(reader, 6), reader.GetDecimal(7)));
+                eventIdAt is { } eventId ? reader.GetGuid(eventId) : Guid.Empty,
+                sequenceAt is { } sequence ? reader.GetInt64(sequence) : 0,
+                LocalDate.FromDateOnly(reader.GetFieldValue<DateOnly>(0)),
+                streamKey is null || CompanyProfile.IsCompanyStream(streamKey) ? null : streamKey,
+                new Posting(read.Layer, assetAt is { } asset ? names.Read(reader, asset) : read.Asset!,
+                    names.Read(reader, 1), names.Read(reader, 2), reader.GetDecimal(3)));
         }
     }
 
@@ -102,5 +120,26 @@ public static class PostingsQuery
     }
 }
 
-/// <summary>One visible posting as trace and loops follow it: its event, that event's place in the order of SPEC §2, its deal.</summary>
+/// <summary>
+/// One visible posting as trace and loops follow it: its event, that event's global sequence, its deal. What a
+/// <see cref="LayerRead"/> did not ask for is left empty: <see cref="Guid.Empty"/>, 0, null.
+/// </summary>
 public readonly record struct LayerPosting(Guid EventId, long Sequence, LocalDate EffectiveOn, string? DealId, Posting Posting);
+
+/// <summary>
+/// What <see cref="PostingsQuery.LayerPostingsAsync"/> reads: the postings of a layer (of one asset, when given; between
+/// companies only, when asked), each with its day, parties and quantity, and the <paramref name="Detail"/> asked for.
+/// </summary>
+public sealed record LayerRead(Layer Layer, string? Asset = null, bool CompaniesOnly = false, PostingDetail Detail = PostingDetail.None);
+
+/// <summary>What a posting read for an analysis carries beyond its day, parties and quantity: each costs on a million rows.</summary>
+[Flags]
+public enum PostingDetail
+{
+    None = 0,
+    EventId = 1,
+    Sequence = 2,
+    Deal = 4,
+    Asset = 8,
+    All = EventId | Sequence | Deal | Asset,
+}

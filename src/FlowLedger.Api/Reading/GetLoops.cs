@@ -76,8 +76,9 @@ public sealed record LoopsRequest(LocalDate? From, Layer Layer, string LayerName
     {
         var edges = LoopGraph.Of(Layer, Currency, From);
         // Cash comes as one asset per currency; a commitment's asset names its obligor, so the graph picks the currency.
-        var asset = Layer == Layer.Cash ? Assets.Cash(Currency) : null;
-        await foreach (var posting in PostingsQuery.LayerPostingsAsync(store, Layer, asset, at.AsOf, at.KnownAt!.Value, ct))
+        // @external is never a node of a loop, so its postings need not be read.
+        var read = new LayerRead(Layer, Layer == Layer.Cash ? Assets.Cash(Currency) : null, CompaniesOnly: true, PostingDetail.EventId);
+        await foreach (var posting in PostingsQuery.LayerPostingsAsync(store, read, at.AsOf, at.KnownAt!.Value, ct))
         {
             edges.Add(posting);
         }

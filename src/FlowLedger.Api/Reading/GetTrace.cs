@@ -63,7 +63,9 @@ public sealed record TraceRequest(string Source, TracePolicy Policy, string Poli
     public async Task<TraceResult> RunAsync(IDocumentStore store, PointInTime at, CancellationToken ct)
     {
         var trace = Trace.Start(Source, Policy, Currency, Deal, From);
-        await foreach (var cash in PostingsQuery.LayerPostingsAsync(store, Layer.Cash, Assets.Cash(Currency), at.AsOf, at.KnownAt!.Value, ct))
+        // The deal of each payment matters only to a trace kept to one deal.
+        var read = new LayerRead(Layer.Cash, Assets.Cash(Currency), Detail: Deal is null ? PostingDetail.None : PostingDetail.Deal);
+        await foreach (var cash in PostingsQuery.LayerPostingsAsync(store, read, at.AsOf, at.KnownAt!.Value, ct))
         {
             trace.Follow(LedgerMovements.Of(cash));
         }

@@ -27,14 +27,20 @@ public static class ProjectionCheck
 
             // What trace and loops follow: the same postings, events and order whether read from the projection or refolded.
             var steps = LedgerFold.Steps(recorded, point).ToList();
-            foreach (var (layer, asset) in new[] { (Layer.Cash, (string?)null), (Layer.Cash, Assets.Cash("USD")), (Layer.Commitment, null) })
+            var reads = new[]
+            {
+                new LayerRead(Layer.Cash), new LayerRead(Layer.Cash, Assets.Cash("USD")), new LayerRead(Layer.Cash, Assets.Cash("USD"), CompaniesOnly: true),
+                new LayerRead(Layer.Commitment),
+            };
+            foreach (var (layer, asset, companiesOnly, _) in reads)
             {
                 var postedByFold = steps
                     .Select(step => step.Posted)
                     .SelectMany(posted => posted.Postings
                         .Where(p => p.Layer == layer && (asset is null || p.Asset == asset))
+                        .Where(p => !companiesOnly || (p.From != Parties.External && p.To != Parties.External))
                         .Select(p => new LayerPosting(posted.EventId, posted.Sequence, posted.EffectiveOn, posted.DealId, p)));
-                var postedByProjection = await PostingsQuery.LayerPostingsAsync(store, layer, asset, point.AsOf, point.KnownAt!.Value, TestContext.Current.CancellationToken)
+                var postedByProjection = await PostingsQuery.LayerPostingsAsync(store, new LayerRead(layer, asset, companiesOnly, PostingDetail.All), point.AsOf, point.KnownAt!.Value, TestContext.Current.CancellationToken)
                     .ToListAsync(TestContext.Current.CancellationToken);
                 Assert.Equal(
                     string.Join("\n", postedByFold.Select(Describe)),
