@@ -1,8 +1,11 @@
 using System.Net;
 using FlowLedger.Api.Tests.Fixtures;
+using FlowLedger.Api.Ledger;
 using FlowLedger.Domain;
+using FlowLedger.Projections.Balances;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using NodaTime;
 using static FlowLedger.Api.Tests.Fixtures.LedgerClient;
 
@@ -34,6 +37,26 @@ public sealed class ProjectionMatchesReplayTests(AppFixture app) : IClassFixture
 
         var daemon = await Store.BuildProjectionDaemonAsync();
         await daemon.RebuildProjectionAsync("Postings", TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken);
+
+        await ProjectionCheck.AssertMatchesFoldAsync(Store, history.Companies, points);
+    }
+
+    [Fact]
+    public async Task Posting_rows_of_an_older_store_get_their_event_sequence_at_start_and_read_as_before()
+    {
+        var history = await RandomHistoryAsync(new Random(5), steps: 30);
+        var points = new[] { new PointInTime(null, app.Clock.GetCurrentInstant()) };
+        // What a store written before the column existed looks like once the schema update has added it.
+        await using (var connection = Store.Storage.Database.CreateConnection())
+        {
+            await connection.OpenAsync(TestContext.Current.CancellationToken);
+            await using var forget = new Npgsql.NpgsqlCommand(
+                $"update {Store.Options.Events.DatabaseSchemaName}.{PostingsTable.Name} set event_sequence = null", connection);
+            Assert.True(await forget.ExecuteNonQueryAsync(TestContext.Current.CancellationToken) > 0);
+        }
+
+        var backfill = app.Host.Services.GetServices<IHostedService>().OfType<PostingSequenceBackfill>().Single();
+        await backfill.StartAsync(TestContext.Current.CancellationToken);
 
         await ProjectionCheck.AssertMatchesFoldAsync(Store, history.Companies, points);
     }

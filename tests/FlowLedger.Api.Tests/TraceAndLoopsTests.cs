@@ -59,6 +59,17 @@ public sealed class TraceAndLoopsTests(WorkedExampleFixture app) : IClassFixture
         Assert.Equal(flows, Pairs(trace, "flows", "from", "to", "amount"));
     }
 
+    [Theory]
+    [InlineData(WorkedExampleFixture.Deal, 10)]
+    [InlineData("another-deal", 0)]
+    public async Task A_trace_kept_to_one_deal_traces_only_that_deals_outflows(string deal, decimal traced)
+    {
+        var trace = await GetOkAsync($"/api/trace?source=v&asOf=2025-12-31&deal={deal}");
+
+        Assert.Equal(traced, trace["traced"]!.GetValue<decimal>());
+        Assert.Equal(deal, trace["deal"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task Proportional_is_the_default_policy()
     {

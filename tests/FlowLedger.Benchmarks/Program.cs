@@ -79,6 +79,7 @@ public sealed record BenchOptions
     public int LiveSeconds { get; init; } = 20;
     public int Subscribers { get; init; } = 1_000;
     public string? ChunkLog { get; init; }
+    public string? ExistingData { get; init; }
 
     public const string Usage = """
         FlowLedger benchmark (SPEC §12): P1 import vs raw COPY, P3 balance latency, P6 rebuild, P8 server RSS.
@@ -102,6 +103,8 @@ public sealed record BenchOptions
           --live-seconds N  how long P2 and P7 each send commands (default 20)
           --subscribers N   SSE subscribers during P7 (default 1000)
           --keep            keep the temp folder (server log, data)
+          --existing-data PATH  start the app on this data folder (a store this harness imported before, with the
+                            same --events, --companies and --seed) and measure only P4, P5 and P8: no import
           --generate-only   write the NDJSON (with --ndjson) and stop
           --analyze         no server: time the write path's decide fold and the projection's folds offline
         """;
@@ -126,6 +129,7 @@ public sealed record BenchOptions
                 "--app" => o with { AppDll = Path.GetFullPath(Next()) },
                 "--port" => o with { Port = int.Parse(Next()) },
                 "--chunk-log" => o with { ChunkLog = Path.GetFullPath(Next()) },
+                "--existing-data" => o with { ExistingData = Path.GetFullPath(Next()) },
                 "--skip-rebuild" => o with { SkipRebuild = true },
                 "--skip-live" => o with { SkipLive = true },
                 "--live-seconds" => o with { LiveSeconds = int.Parse(Next()) },

@@ -53,10 +53,14 @@ internal sealed class CycleSearch
     /// Calls <paramref name="found"/> with the edges of every cycle of 2 to <paramref name="maxLength"/> nodes,
     /// starting at its smallest node; the list is reused, so copy what must outlive the call.
     /// </summary>
+    /// <param name="leastWanted">
+    /// Asked before each step: edges with a smaller total are not walked, so the cycles through them are never seen.
+    /// The caller raises it as it learns that such cycles could not matter any more.
+    /// </param>
     /// <returns>Whether every cycle was seen; false when <paramref name="isOutOfTime"/> stopped the search.</returns>
-    public bool Run(int maxLength, Func<bool> isOutOfTime, Action<IReadOnlyList<GraphEdge>> found)
+    public bool Run(int maxLength, Func<bool> isOutOfTime, Func<decimal> leastWanted, Action<IReadOnlyList<GraphEdge>> found)
     {
-        var walk = new Walk(_outgoing, maxLength, isOutOfTime, found);
+        var walk = new Walk(_outgoing, maxLength, isOutOfTime, leastWanted, found);
         for (var start = 0; start < _outgoing.Length; start++)
         {
             if (!walk.From(start))
@@ -68,7 +72,8 @@ internal sealed class CycleSearch
     }
 
     private sealed class Walk(
-        (int Target, GraphEdge Edge)[][] outgoing, int maxLength, Func<bool> isOutOfTime, Action<IReadOnlyList<GraphEdge>> found)
+        (int Target, GraphEdge Edge)[][] outgoing, int maxLength, Func<bool> isOutOfTime, Func<decimal> leastWanted,
+        Action<IReadOnlyList<GraphEdge>> found)
     {
         private readonly List<GraphEdge> _path = new(maxLength);
         private readonly bool[] _onPath = new bool[outgoing.Length];
@@ -83,6 +88,10 @@ internal sealed class CycleSearch
             }
             foreach (var (target, edge) in outgoing[node])
             {
+                if (edge.Total < leastWanted())
+                {
+                    continue;
+                }
                 if (target == start)
                 {
                     _path.Add(edge);

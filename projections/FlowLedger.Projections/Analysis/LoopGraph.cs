@@ -22,15 +22,10 @@ public static class LoopGraph
     /// <summary>The cash that went along each ordered pair, from movements in the order of SPEC §2.</summary>
     public static IReadOnlyList<GraphEdge> Cash(IEnumerable<Movement> movements, string currency = "USD", LocalDate? from = null)
     {
-        var edges = new EdgeTally(keepPostings: true);
-        var position = 0L;
+        var edges = new CashEdges(currency, from);
         foreach (var movement in movements)
         {
-            position++;
-            if (movement.Currency == currency && IsOnOrAfter(movement.EffectiveOn, from))
-            {
-                edges.Add(movement.From, movement.To, movement.EventId, new EdgePosting(position, movement.Amount, movement.EffectiveOn));
-            }
+            edges.Add(movement);
         }
         return edges.ToList();
     }
@@ -45,25 +40,78 @@ public static class LoopGraph
     /// <inheritdoc cref="Commitments(IEnumerable{FoldStep}, string, LocalDate?)"/>
     public static IReadOnlyList<GraphEdge> Commitments(IEnumerable<PostedEvent> events, string currency = "USD", LocalDate? from = null)
     {
-        var edges = new EdgeTally(keepPostings: false);
-        var position = 0L;
+        var edges = new CommitmentEdges(currency, from);
         foreach (var posted in events)
         {
             foreach (var posting in posted.Postings.Where(p => p.Layer == Layer.Commitment))
             {
-                position++;
-                if (Assets.CurrencyOf(posting.Asset) != currency || !IsOnOrAfter(posted.EffectiveOn, from))
-                {
-                    continue;
-                }
-                var obligor = Assets.ObligorOf(posting.Asset);
-                var isPromise = posting.From == obligor;
-                var obligee = isPromise ? posting.To : posting.From;
-                var change = new EdgePosting(position, isPromise ? posting.Quantity : -posting.Quantity, posted.EffectiveOn);
-                edges.Add(obligor, obligee, posted.EventId, change);
+                edges.Add(new LayerPosting(posted.EventId, posted.Sequence, posted.EffectiveOn, posted.DealId, posting));
             }
         }
         return edges.ToList();
+    }
+
+    /// <summary>The edges of a layer as <see cref="Cash"/> or <see cref="Commitments(IEnumerable{PostedEvent}, string, LocalDate?)"/> build them, fed one posting of the layer at a time (in the order of SPEC §2) as they are read.</summary>
+    public static LayerEdges Of(Layer layer, string currency = "USD", LocalDate? from = null) => layer switch
+    {
+        Layer.Cash => new CashEdges(currency, from),
+        Layer.Commitment => new CommitmentEdges(currency, from),
+        _ => throw new ArgumentOutOfRangeException(nameof(layer), layer, "Loops exist in the cash and the commitment layer only."),
+    };
+
+    /// <summary>A layer's edges being built.</summary>
+    public abstract class LayerEdges
+    {
+        private protected LayerEdges()
+        {
+        }
+
+        /// <summary>Takes the next posting of the layer; those of other currencies or before the first day only keep their place in the order.</summary>
+        public abstract void Add(LayerPosting posting);
+
+        public abstract IReadOnlyList<GraphEdge> ToList();
+    }
+
+    private sealed class CashEdges(string currency, LocalDate? from) : LayerEdges
+    {
+        private readonly EdgeTally _edges = new(keepPostings: true);
+        private long _position;
+
+        public override void Add(LayerPosting posting) => Add(LedgerMovements.Of(posting));
+
+        public void Add(Movement movement)
+        {
+            _position++;
+            if (movement.Currency == currency && IsOnOrAfter(movement.EffectiveOn, from))
+            {
+                _edges.Add(movement.From, movement.To, movement.EventId, new EdgePosting(_position, movement.Amount, movement.EffectiveOn));
+            }
+        }
+
+        public override IReadOnlyList<GraphEdge> ToList() => _edges.ToList();
+    }
+
+    private sealed class CommitmentEdges(string currency, LocalDate? from) : LayerEdges
+    {
+        private readonly EdgeTally _edges = new(keepPostings: false);
+        private long _position;
+
+        public override void Add(LayerPosting commitment)
+        {
+            _position++;
+            var posting = commitment.Posting;
+            if (Assets.CurrencyOf(posting.Asset) != currency || !IsOnOrAfter(commitment.EffectiveOn, from))
+            {
+                return;
+            }
+            var obligor = Assets.ObligorOf(posting.Asset);
+            var isPromise = posting.From == obligor;
+            var obligee = isPromise ? posting.To : posting.From;
+            var change = new EdgePosting(_position, isPromise ? posting.Quantity : -posting.Quantity, commitment.EffectiveOn);
+            _edges.Add(obligor, obligee, commitment.EventId, change);
+        }
+
+        public override IReadOnlyList<GraphEdge> ToList() => _edges.ToList();
     }
 
     private static bool IsOnOrAfter(LocalDate day, LocalDate? from) => from is not { } start || day >= start;

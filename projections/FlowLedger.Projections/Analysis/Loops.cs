@@ -46,7 +46,7 @@ public static class Loops
 
         var isOutOfTime = OutOfTimeCheck(timeBudget, clock ?? TimeProvider.System);
         var ranking = new Ranking(limit);
-        var completed = CycleSearch.Over(edges, minAmount).Run(maxLength, isOutOfTime, cycle =>
+        var completed = CycleSearch.Over(edges, minAmount).Run(maxLength, isOutOfTime, ranking.LeastUsefulEdge, cycle =>
         {
             var bottleneck = cycle.Min(edge => edge.Total);
             // Temporal flow never exceeds the bottleneck, so a cycle whose bottleneck cannot rank is not worth shaping.
@@ -83,6 +83,13 @@ public static class Loops
 
         /// <summary>Whether a loop whose rank amount is at most <paramref name="bound"/> could make the list.</summary>
         public bool CouldRank(decimal bound) => _worstFirst.Count < limit || bound >= RankAmount(_worstFirst.Peek());
+
+        /// <summary>
+        /// The smallest edge total a cycle still worth seeing can have. A cycle's rank amount is at most its smallest
+        /// edge, so once the list is full, a cycle through an edge below the worst listed loop would only be dropped.
+        /// Skipping such cycles changes nothing once a loop was dropped already: the answer says truncated either way.
+        /// </summary>
+        public decimal LeastUsefulEdge() => DroppedAny && _worstFirst.Count == limit ? RankAmount(_worstFirst.Peek()) : decimal.MinValue;
 
         public void Add(Loop loop)
         {

@@ -21,7 +21,10 @@ public static class LedgerMovements
         from posted in events
         from posting in posted.Postings
         where posting.Layer == Layer.Cash
-        select new Movement(
-            posting.From, posting.To, posting.Quantity, Assets.CurrencyOf(posting.Asset),
-            posted.EffectiveOn, posted.Sequence, posted.EventId, posted.DealId);
+        select Of(new LayerPosting(posted.EventId, posted.Sequence, posted.EffectiveOn, posted.DealId, posting));
+
+    /// <summary>A cash posting as the money it moved.</summary>
+    public static Movement Of(LayerPosting cash) => new(
+        cash.Posting.From, cash.Posting.To, cash.Posting.Quantity, Assets.CurrencyOf(cash.Posting.Asset),
+        cash.EffectiveOn, cash.Sequence, cash.EventId, cash.DealId);
 }

@@ -43,20 +43,55 @@ public static class Trace
         string source, IEnumerable<Movement> movements, TracePolicy policy = TracePolicy.Proportional,
         string currency = "USD", string? dealId = null, LocalDate? from = null)
     {
+        var trace = Start(source, policy, currency, dealId, from);
+        foreach (var movement in movements)
+        {
+            trace.Follow(movement);
+        }
+        return trace.Result();
+    }
+
+    /// <summary>A trace as <see cref="Run"/> makes it, fed one movement at a time (in the order of SPEC §2) as they are read.</summary>
+    public static TraceRun Start(
+        string source, TracePolicy policy = TracePolicy.Proportional, string currency = "USD", string? dealId = null, LocalDate? from = null) =>
+        new(source, policy, currency, dealId, from);
+
+    /// <summary>A trace under way: the pools and tallies so far.</summary>
+    public sealed class TraceRun
+    {
+        private readonly string _source;
+        private readonly TracePolicy _policy;
+        private readonly string _currency;
+        private readonly string? _dealId;
+        private readonly LocalDate? _from;
         // The source keeps no pool: the traced money that comes back to it leaves the trace, so whatever it
         // holds is untagged, and what it pays out is wholly tagged (an outflow in scope) or wholly not.
-        var pools = new Dictionary<string, CashPool>(StringComparer.Ordinal);
-        var flows = new FlowTally();
-        decimal traced = 0m, returned = 0m, leftLedger = 0m;
+        private readonly Dictionary<string, CashPool> _pools = new(StringComparer.Ordinal);
+        private readonly FlowTally _flows = new();
+        private decimal _traced, _returned, _leftLedger;
 
-        foreach (var movement in movements.Where(m => m.Currency == currency))
+        internal TraceRun(string source, TracePolicy policy, string currency, string? dealId, LocalDate? from)
         {
-            IReadOnlyList<Lot> paid;
-            if (movement.From == source)
+            _source = source;
+            _policy = policy;
+            _currency = currency;
+            _dealId = dealId;
+            _from = from;
+        }
+
+        /// <summary>Follows the next movement; those in other currencies pass by.</summary>
+        public void Follow(Movement movement)
+        {
+            if (movement.Currency != _currency)
             {
-                var inScope = (dealId is null || movement.DealId == dealId) && (from is null || movement.EffectiveOn >= from);
+                return;
+            }
+            IReadOnlyList<Lot> paid;
+            if (movement.From == _source)
+            {
+                var inScope = (_dealId is null || movement.DealId == _dealId) && (_from is null || movement.EffectiveOn >= _from);
                 paid = [new Lot(movement.Amount, IsTagged: inScope)];
-                traced += inScope ? movement.Amount : 0m;
+                _traced += inScope ? movement.Amount : 0m;
             }
             else if (movement.From == Parties.External)
             {
@@ -68,14 +103,14 @@ public static class Trace
             }
 
             var tagged = Lot.TaggedIn(paid);
-            flows.Add(movement.From, movement.To, tagged);
-            if (movement.To == source)
+            _flows.Add(movement.From, movement.To, tagged);
+            if (movement.To == _source)
             {
-                returned += tagged;
+                _returned += tagged;
             }
             else if (movement.To == Parties.External)
             {
-                leftLedger += tagged;
+                _leftLedger += tagged;
             }
             else
             {
@@ -83,14 +118,19 @@ public static class Trace
             }
         }
 
-        var holders = pools
-            .Where(pool => pool.Value.Tagged > 0)
-            .OrderBy(pool => pool.Key, StringComparer.Ordinal)
-            .Select(pool => new TraceHolder(pool.Key, Normalized(pool.Value.Tagged)))
-            .ToList();
-        return new TraceResult(source, policy, currency, Normalized(traced), Normalized(returned), Normalized(leftLedger), holders, flows.InFirstOccurrenceOrder());
-        CashPool PoolOf(string company) =>
-            pools.TryGetValue(company, out var pool) ? pool : pools[company] = CashPool.For(policy);
+        public TraceResult Result()
+        {
+            var holders = _pools
+                .Where(pool => pool.Value.Tagged > 0)
+                .OrderBy(pool => pool.Key, StringComparer.Ordinal)
+                .Select(pool => new TraceHolder(pool.Key, Normalized(pool.Value.Tagged)))
+                .ToList();
+            return new TraceResult(_source, _policy, _currency, Normalized(_traced), Normalized(_returned), Normalized(_leftLedger),
+                holders, _flows.InFirstOccurrenceOrder());
+        }
+
+        private CashPool PoolOf(string company) =>
+            _pools.TryGetValue(company, out var pool) ? pool : _pools[company] = CashPool.For(_policy);
     }
 
     /// <summary>Rounded shares carry trailing zeros (2.000000000000); the answer shows the number, 2.</summary>

@@ -11,10 +11,11 @@ namespace FlowLedger.Projections.Balances;
 /// </summary>
 internal sealed class PostingChanges
 {
-    private sealed class Row(string streamKey, Guid eventId, int ordinal, DateTimeOffset knownFrom, LocalDate effectiveOn, Posting posting)
+    private sealed class Row(string streamKey, Guid eventId, long sequence, int ordinal, DateTimeOffset knownFrom, LocalDate effectiveOn, Posting posting)
     {
         public string StreamKey { get; } = streamKey;
         public Guid EventId { get; } = eventId;
+        public long Sequence { get; } = sequence;
         public int Ordinal { get; } = ordinal;
         public DateTimeOffset KnownFrom { get; } = knownFrom;
         public DateTimeOffset? KnownTo { get; set; }
@@ -37,9 +38,11 @@ internal sealed class PostingChanges
         _closeStored.TryAdd(eventId, knownTo);
     }
 
-    public void Open(string streamKey, Guid eventId, DateTimeOffset knownFrom, LocalDate effectiveOn, IReadOnlyList<Posting> postings)
+    /// <param name="sequence">The event's <see cref="RecordedEntry.Sequence"/>: its global sequence, or for an event of this
+    /// batch not stored yet, <see cref="RecordedEntry.Unstored"/> plus its stream version.</param>
+    public void Open(string streamKey, Guid eventId, long sequence, DateTimeOffset knownFrom, LocalDate effectiveOn, IReadOnlyList<Posting> postings)
     {
-        var rows = postings.Select((posting, ordinal) => new Row(streamKey, eventId, ordinal, knownFrom, effectiveOn, posting)).ToList();
+        var rows = postings.Select((posting, ordinal) => new Row(streamKey, eventId, sequence, ordinal, knownFrom, effectiveOn, posting)).ToList();
         _rows.AddRange(rows);
         _openedHere[eventId] = rows;
     }
@@ -59,16 +62,23 @@ internal sealed class PostingChanges
         if (rows.Count > 0)
         {
             // Two writes recorded at the same instant: the later one's view of that instant replaces the earlier's.
+            // An event of this batch has no sequence yet when the projection runs; the events are written earlier in the
+            // same batch, so the statement looks it up by stream and version (a unique index) as the rows go in.
             operations.QueueSqlCommand(
-                $"insert into {table} (event_id, ordinal, known_from, stream_key, effective_on, layer, asset, from_party, to_party, quantity) " +
-                "select * from unnest(?::uuid[], ?::int[], ?::timestamptz[], ?::text[], ?::date[], ?::text[], ?::text[], ?::text[], ?::text[], ?::numeric[]) " +
+                $"insert into {table} (event_id, ordinal, known_from, stream_key, effective_on, layer, asset, from_party, to_party, quantity, event_sequence) " +
+                "select r.event_id, r.ordinal, r.known_from, r.stream_key, r.effective_on, r.layer, r.asset, r.from_party, r.to_party, r.quantity, " +
+                $"case when r.sequence < {RecordedEntry.Unstored} then r.sequence " +
+                $"else (select e.seq_id from {schema}.mt_events e where e.stream_id = r.stream_key and e.version = r.sequence - {RecordedEntry.Unstored}) end " +
+                "from unnest(?::uuid[], ?::int[], ?::timestamptz[], ?::text[], ?::date[], ?::text[], ?::text[], ?::text[], ?::text[], ?::numeric[], ?::bigint[]) " +
+                "as r(event_id, ordinal, known_from, stream_key, effective_on, layer, asset, from_party, to_party, quantity, sequence) " +
                 "on conflict (event_id, ordinal, known_from) do update set known_to = null, effective_on = excluded.effective_on, " +
                 "layer = excluded.layer, asset = excluded.asset, from_party = excluded.from_party, to_party = excluded.to_party, " +
-                "quantity = excluded.quantity",
+                "quantity = excluded.quantity, event_sequence = excluded.event_sequence",
                 rows.Select(r => r.EventId).ToArray(), rows.Select(r => r.Ordinal).ToArray(), rows.Select(r => r.KnownFrom).ToArray(),
                 rows.Select(r => r.StreamKey).ToArray(), rows.Select(r => r.EffectiveOn.ToDateOnly()).ToArray(),
                 rows.Select(r => PostingsTable.LayerName(r.Posting.Layer)).ToArray(), rows.Select(r => r.Posting.Asset).ToArray(),
-                rows.Select(r => r.Posting.From).ToArray(), rows.Select(r => r.Posting.To).ToArray(), rows.Select(r => r.Posting.Quantity).ToArray());
+                rows.Select(r => r.Posting.From).ToArray(), rows.Select(r => r.Posting.To).ToArray(), rows.Select(r => r.Posting.Quantity).ToArray(),
+                rows.Select(r => r.Sequence).ToArray());
         }
         var closedHere = rows.Where(r => r.KnownTo is not null).ToList();
         if (closedHere.Count > 0)

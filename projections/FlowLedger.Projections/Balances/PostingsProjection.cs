@@ -25,7 +25,7 @@ public sealed class PostingsProjection(string schema) : IProjection
                 foreach (var e in batch)
                 {
                     var registration = (CompanyRegistered)e.Data;
-                    changes.Open(e.StreamKey!, e.Id, e.Timestamp, registration.EffectiveOn, RegistrationPostings.Of(registration));
+                    changes.Open(e.StreamKey!, e.Id, e.ToRecordedEntry().Sequence, e.Timestamp, registration.EffectiveOn, RegistrationPostings.Of(registration));
                 }
                 continue;
             }
@@ -62,19 +62,19 @@ public sealed class PostingsProjection(string schema) : IProjection
                 }
                 if (now is not null)
                 {
-                    changes.Open(dealId, eventId, learned.Key, now.EffectiveOn, now.Postings);
+                    changes.Open(dealId, eventId, now.Sequence, learned.Key, now.EffectiveOn, now.Postings);
                 }
             }
         }
     }
 
-    private sealed record EventPostings(LocalDate EffectiveOn, IReadOnlyList<Posting> Postings);
+    private sealed record EventPostings(long Sequence, LocalDate EffectiveOn, IReadOnlyList<Posting> Postings);
 
     /// <summary>The postings of every event of the deal that is visible as known now, by event.</summary>
     private static Dictionary<Guid, EventPostings> PostingsByEvent(IReadOnlyList<RecordedEntry> history)
     {
         var book = new DealBook();
         return PointInTime.Latest.Visible(history)
-            .ToDictionary(e => e.EventId, e => new EventPostings(e.EffectiveOn, book.Apply((IDealEvent)e.Event).Postings));
+            .ToDictionary(e => e.EventId, e => new EventPostings(e.Sequence, e.EffectiveOn, book.Apply((IDealEvent)e.Event).Postings));
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FlowLedger.Domain;
 using Marten;
 using NodaTime;
@@ -38,42 +39,107 @@ public static class PostingsQuery
     }
 
     /// <summary>
-    /// The cash and commitment postings visible at a point in time, by event, in the order of SPEC §2 —
-    /// what trace and loops follow, read from the projection instead of refolding the store.
+    /// The postings of one layer (cash or commitment) visible at a point in time, in the order of SPEC §2 — what trace
+    /// and loops follow. They stream from a covering index in that order, one at a time, so a request holds only what
+    /// its analysis keeps, not the millions of postings of a large store; and only the columns asked for are sent.
     /// </summary>
-    public static async Task<IReadOnlyList<PostedEvent>> PostedEventsAsync(IDocumentStore store, LocalDate? asOf, Instant knownAt, CancellationToken ct)
+    public static async IAsyncEnumerable<LayerPosting> LayerPostingsAsync(
+        IDocumentStore store, LayerRead read, LocalDate? asOf, Instant knownAt, [EnumeratorCancellation] CancellationToken ct)
     {
+        if (read.Layer is not (Layer.Cash or Layer.Commitment))
+        {
+            throw new ArgumentOutOfRangeException(nameof(read), read.Layer, "Trace and loops follow the cash and the commitment layer only.");
+        }
+        // Without an asset to keep to, the rows must say theirs.
+        var detail = read.Asset is null ? read.Detail | PostingDetail.Asset : read.Detail;
+        var optional = new (PostingDetail Detail, string Column)[]
+            {
+                (PostingDetail.EventId, "event_id"), (PostingDetail.Sequence, "event_sequence"),
+                (PostingDetail.Deal, "stream_key"), (PostingDetail.Asset, "asset"),
+            }
+            .Where(column => detail.HasFlag(column.Detail))
+            .ToList();
+        int? OrdinalOf(PostingDetail wanted) => optional.FindIndex(column => column.Detail == wanted) is >= 0 and var index ? 4 + index : null;
+        var (eventIdAt, sequenceAt, dealAt, assetAt) =
+            (OrdinalOf(PostingDetail.EventId), OrdinalOf(PostingDetail.Sequence), OrdinalOf(PostingDetail.Deal), OrdinalOf(PostingDetail.Asset));
+
         var schema = store.Options.Events.DatabaseSchemaName;
+        // "layer <> 'holding'" repeats the covering index's predicate, so the planner can use that index whatever the layer parameter.
         var sql = $"""
-            select p.event_id, e.seq_id, p.effective_on, p.stream_key, p.layer, p.asset, p.from_party, p.to_party, p.quantity
-            from {schema}.{PostingsTable.Name} p
-            join {schema}.mt_events e on e.id = p.event_id
-            where p.layer <> 'holding'
-              and (@as_of::date is null or p.effective_on <= @as_of)
-              and p.known_from <= @known_at and (p.known_to is null or p.known_to > @known_at)
-            order by p.effective_on, e.seq_id, p.ordinal
+            select effective_on, from_party, to_party, quantity{string.Concat(optional.Select(column => ", " + column.Column))}
+            from {schema}.{PostingsTable.Name}
+            where layer = @layer and layer <> 'holding'
+              and (@asset::text is null or asset = @asset)
+              and (not @companies_only or (from_party <> @external and to_party <> @external))
+              and (@as_of::date is null or effective_on <= @as_of)
+              and known_from <= @known_at and (known_to is null or known_to > @known_at)
+            order by effective_on, event_sequence, ordinal
             """;
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync(ct);
         await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.Add(new NpgsqlParameter("layer", NpgsqlTypes.NpgsqlDbType.Text) { Value = PostingsTable.LayerName(read.Layer) });
+        command.Parameters.Add(new NpgsqlParameter("asset", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)read.Asset ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("companies_only", NpgsqlTypes.NpgsqlDbType.Boolean) { Value = read.CompaniesOnly });
+        command.Parameters.Add(new NpgsqlParameter("external", NpgsqlTypes.NpgsqlDbType.Text) { Value = Parties.External });
         command.Parameters.Add(new NpgsqlParameter("as_of", NpgsqlTypes.NpgsqlDbType.Date) { Value = (object?)asOf?.ToDateOnly() ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter("known_at", NpgsqlTypes.NpgsqlDbType.TimestampTz) { Value = knownAt.ToDateTimeOffset() });
 
-        var events = new List<PostedEvent>();
-        List<Posting>? postings = null;
+        // Party ids, deals and assets repeat on almost every row: each distinct one is kept once, not once per posting.
+        var names = new NameTable();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            var eventId = reader.GetGuid(0);
-            if (events.Count == 0 || events[^1].EventId != eventId)
-            {
-                var streamKey = reader.GetString(3);
-                postings = [];
-                events.Add(new PostedEvent(eventId, reader.GetInt64(1), LocalDate.FromDateOnly(reader.GetFieldValue<DateOnly>(2)),
-                    CompanyProfile.IsCompanyStream(streamKey) ? null : streamKey, postings));
-            }
-            postings!.Add(new Posting(PostingsTable.ParseLayer(reader.GetString(4)), reader.GetString(5), reader.GetString(6), reader.GetString(7), reader.GetDecimal(8)));
+            var streamKey = dealAt is { } deal ? names.Read(reader, deal) : null;
+            yield return new LayerPosting(
+                eventIdAt is { } eventId ? reader.GetGuid(eventId) : Guid.Empty,
+                sequenceAt is { } sequence ? reader.GetInt64(sequence) : 0,
+                LocalDate.FromDateOnly(reader.GetFieldValue<DateOnly>(0)),
+                streamKey is null || CompanyProfile.IsCompanyStream(streamKey) ? null : streamKey,
+                new Posting(read.Layer, assetAt is { } asset ? names.Read(reader, asset) : read.Asset!,
+                    names.Read(reader, 1), names.Read(reader, 2), reader.GetDecimal(3)));
         }
-        return events;
     }
+
+    /// <summary>Reads text columns into one shared string per distinct value, so what the analysis keeps holds each name once.</summary>
+    private sealed class NameTable
+    {
+        private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
+
+        public string Read(NpgsqlDataReader reader, int ordinal)
+        {
+            // The string read here dies young; looking it up is cheaper than Npgsql's chars-into-a-buffer path.
+            var read = reader.GetString(ordinal);
+            if (_names.TryGetValue(read, out var name))
+            {
+                return name;
+            }
+            _names.Add(read, read);
+            return read;
+        }
+    }
+}
+
+/// <summary>
+/// One visible posting as trace and loops follow it: its event, that event's global sequence, its deal. What a
+/// <see cref="LayerRead"/> did not ask for is left empty: <see cref="Guid.Empty"/>, 0, null.
+/// </summary>
+public readonly record struct LayerPosting(Guid EventId, long Sequence, LocalDate EffectiveOn, string? DealId, Posting Posting);
+
+/// <summary>
+/// What <see cref="PostingsQuery.LayerPostingsAsync"/> reads: the postings of a layer (of one asset, when given; between
+/// companies only, when asked), each with its day, parties and quantity, and the <paramref name="Detail"/> asked for.
+/// </summary>
+public sealed record LayerRead(Layer Layer, string? Asset = null, bool CompaniesOnly = false, PostingDetail Detail = PostingDetail.None);
+
+/// <summary>What a posting read for an analysis carries beyond its day, parties and quantity: each costs on a million rows.</summary>
+[Flags]
+public enum PostingDetail
+{
+    None = 0,
+    EventId = 1,
+    Sequence = 2,
+    Deal = 4,
+    Asset = 8,
+    All = EventId | Sequence | Deal | Asset,
 }

@@ -29,12 +29,11 @@ public class AnalysisInput : NetCoreInput
     [FlagAlias("json")]
     public bool JsonFlag;
 
-    /// <summary>Reads the ledger's postings as the API does, in a host that is built but not started.</summary>
-    public async Task<(IReadOnlyList<PostedEvent> Posted, PointInTime At, IServiceProvider Services)> PostedAsync(IHost host)
+    /// <summary>The store and the point in time to read it at, as the API would, in a host that is built but not started.</summary>
+    public async Task<(IDocumentStore Store, PointInTime At, IServiceProvider Services)> LedgerAtAsync(IHost host)
     {
         var store = await host.LedgerStoreAsync();
-        var at = TimeQuery.Parse(AsOfFlag, KnownAtFlag, host.Services.GetRequiredService<IClock>());
-        return (await PostingsQuery.PostedEventsAsync(store, at.AsOf, at.KnownAt!.Value, CancellationToken.None), at, host.Services);
+        return (store, TimeQuery.Parse(AsOfFlag, KnownAtFlag, host.Services.GetRequiredService<IClock>()), host.Services);
     }
 
     public static string Format(decimal amount) => amount.ToString("#,0.##", CultureInfo.InvariantCulture);
@@ -70,8 +69,8 @@ public sealed class TraceCommand : JasperFxAsyncCommand<TraceInput>
     {
         using var host = input.BuildHost();
         var request = TraceRequest.Parse(input.SourceFlag, input.PolicyFlag, input.DealFlag, input.FromFlag, input.CurrencyFlag);
-        var (posted, at, services) = await input.PostedAsync(host);
-        await using (var session = host.Services.GetRequiredService<IDocumentStore>().QuerySession())
+        var (store, at, services) = await input.LedgerAtAsync(host);
+        await using (var session = store.QuerySession())
         {
             if (await session.LoadAsync<FlowLedger.Projections.CompanyProfile>(FlowLedger.Projections.CompanyProfile.StreamKeyOf(request.Source)) is null)
             {
@@ -79,7 +78,7 @@ public sealed class TraceCommand : JasperFxAsyncCommand<TraceInput>
                 return false;
             }
         }
-        var result = request.Run(posted);
+        var result = await request.RunAsync(store, at, CancellationToken.None);
         if (input.JsonFlag)
         {
             AnalysisInput.PrintJson(GetTraceEndpoint.TraceView.Of(at, request, result), services);
@@ -133,8 +132,8 @@ public sealed class LoopsCommand : JasperFxAsyncCommand<LoopsInput>
     {
         using var host = input.BuildHost();
         var request = LoopsRequest.Parse(input.FromFlag, input.LayerFlag, input.MaxLengthFlag, input.MinAmountFlag, input.LimitFlag, input.CurrencyFlag);
-        var (posted, at, services) = await input.PostedAsync(host);
-        var result = GetLoopsEndpoint.ViewOf(at, request, posted);
+        var (store, at, services) = await input.LedgerAtAsync(host);
+        var result = await GetLoopsEndpoint.ViewAsync(store, at, request, CancellationToken.None);
         if (input.JsonFlag)
         {
             AnalysisInput.PrintJson(result, services);

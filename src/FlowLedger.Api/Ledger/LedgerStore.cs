@@ -55,6 +55,8 @@ public static class LedgerStore
             // Wolverine assigns the async work (the live-feed subscription) to one node of however many share the database.
             .IntegrateWithWolverine(wolverine => wolverine.UseWolverineManagedEventSubscriptionDistribution = true)
             .SubscribeToEvents(new LiveFeedSubscription());
+        // After Marten's own start-up work, which adds the column this fills.
+        services.AddHostedService<PostingSequenceBackfill>();
         services.AddSingleton<LedgerRecorder>();
         services.AddSingleton<LiveFeed>();
         services.AddSingleton<AuditChain>();

@@ -66,11 +66,10 @@ public static class LiveUpdates
         {
             var last = events[^1];
             var at = KnownAt(last);
-            var posted = await PostingsQuery.PostedEventsAsync(store, at.AsOf, at.KnownAt!.Value, ct);
             updates.Add(Update(last.Sequence, new Topic(Topic.Loops), "loops", new LoopsState(
                 at.KnownAt!.Value,
-                GetLoopsEndpoint.ViewOf(at, LoopsRequest.Default(Layer.Cash), posted),
-                GetLoopsEndpoint.ViewOf(at, LoopsRequest.Default(Layer.Commitment), posted))));
+                await GetLoopsEndpoint.ViewAsync(store, at, LoopsRequest.Default(Layer.Cash), ct),
+                await GetLoopsEndpoint.ViewAsync(store, at, LoopsRequest.Default(Layer.Commitment), ct))));
         }
 
         // Stable: within one sequence the event comes first, then the states it changed, in the order built.

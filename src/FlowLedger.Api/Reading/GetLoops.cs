@@ -27,13 +27,12 @@ public static class GetLoopsEndpoint
     {
         var at = TimeQuery.Parse(asOf, knownAt, clock);
         var request = LoopsRequest.Parse(from, layer, maxLength, minAmount, limit, currency);
-        var posted = await PostingsQuery.PostedEventsAsync(store, at.AsOf, at.KnownAt!.Value, ct);
-        return ViewOf(at, request, posted);
+        return await ViewAsync(store, at, request, ct);
     }
 
-    public static LoopsView ViewOf(PointInTime at, LoopsRequest request, IReadOnlyList<PostedEvent> posted)
+    public static async Task<LoopsView> ViewAsync(IDocumentStore store, PointInTime at, LoopsRequest request, CancellationToken ct)
     {
-        var found = request.Run(posted);
+        var found = await request.RunAsync(store, at, ct);
         return new LoopsView(at.AsOf, at.KnownAt!.Value, request.From, request.LayerName, request.Currency, found.Truncated, found.Loops);
     }
 }
@@ -72,11 +71,17 @@ public sealed record LoopsRequest(LocalDate? From, Layer Layer, string LayerName
     public static LoopsRequest Default(Layer layer) =>
         Parse(from: null, PostingsTable.LayerName(layer), maxLength: null, minAmount: null, limit: null, currency: null);
 
-    public LoopsResult Run(IReadOnlyList<PostedEvent> posted)
+    /// <summary>Searches the layer's graph as the postings projection holds it at <paramref name="at"/>.</summary>
+    public async Task<LoopsResult> RunAsync(IDocumentStore store, PointInTime at, CancellationToken ct)
     {
-        var edges = Layer == Layer.Cash
-            ? LoopGraph.Cash(LedgerMovements.Cash(posted), Currency, From)
-            : LoopGraph.Commitments(posted, Currency, From);
-        return Loops.Find(edges, Layer, MaxLength, MinAmount, Limit, GetLoopsEndpoint.SearchBudget);
+        var edges = LoopGraph.Of(Layer, Currency, From);
+        // Cash comes as one asset per currency; a commitment's asset names its obligor, so the graph picks the currency.
+        // @external is never a node of a loop, so its postings need not be read.
+        var read = new LayerRead(Layer, Layer == Layer.Cash ? Assets.Cash(Currency) : null, CompaniesOnly: true, PostingDetail.EventId);
+        await foreach (var posting in PostingsQuery.LayerPostingsAsync(store, read, at.AsOf, at.KnownAt!.Value, ct))
+        {
+            edges.Add(posting);
+        }
+        return Loops.Find(edges.ToList(), Layer, MaxLength, MinAmount, Limit, GetLoopsEndpoint.SearchBudget);
     }
 }

@@ -33,8 +33,7 @@ public static class GetTraceEndpoint
         {
             return Problems.NotFound($"No company '{request.Source}' is registered.");
         }
-        var posted = await PostingsQuery.PostedEventsAsync(store, at.AsOf, at.KnownAt!.Value, ct);
-        return Results.Ok(TraceView.Of(at, request, request.Run(posted)));
+        return Results.Ok(TraceView.Of(at, request, await request.RunAsync(store, at, ct)));
     }
 }
 
@@ -63,8 +62,18 @@ public sealed record TraceRequest(string Source, TracePolicy Policy, string Poli
             string.IsNullOrEmpty(from) ? null : TimeQuery.ParseDate("from", from));
     }
 
-    public TraceResult Run(IEnumerable<PostedEvent> posted) =>
-        Trace.Run(Source, LedgerMovements.Cash(posted), Policy, Currency, Deal, From);
+    /// <summary>Runs the trace over the cash of its currency as the postings projection holds it at <paramref name="at"/>.</summary>
+    public async Task<TraceResult> RunAsync(IDocumentStore store, PointInTime at, CancellationToken ct)
+    {
+        var trace = Trace.Start(Source, Policy, Currency, Deal, From);
+        // The deal of each payment matters only to a trace kept to one deal.
+        var read = new LayerRead(Layer.Cash, Assets.Cash(Currency), Detail: Deal is null ? PostingDetail.None : PostingDetail.Deal);
+        await foreach (var cash in PostingsQuery.LayerPostingsAsync(store, read, at.AsOf, at.KnownAt!.Value, ct))
+        {
+            trace.Follow(LedgerMovements.Of(cash));
+        }
+        return trace.Result();
+    }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

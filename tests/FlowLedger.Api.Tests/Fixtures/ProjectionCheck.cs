@@ -25,14 +25,27 @@ public static class ProjectionCheck
                 Assert.True(Same(expected, actual), $"{company} at {point}: expected {Describe(expected)}, projected {Describe(actual)}");
             }
 
-            // What trace and loops follow: the same events, postings and order whether read from the projection or refolded.
-            var postedByProjection = await PostingsQuery.PostedEventsAsync(store, point.AsOf, point.KnownAt!.Value, TestContext.Current.CancellationToken);
-            var postedByFold = LedgerFold.Steps(recorded, point)
-                .Select(step => step.Posted with { Postings = step.Posted.Postings.Where(p => p.Layer != Layer.Holding).ToList() })
-                .Where(posted => posted.Postings.Count > 0);
-            Assert.Equal(
-                string.Join("\n", postedByFold.Select(Describe)),
-                string.Join("\n", postedByProjection.Select(Describe)));
+            // What trace and loops follow: the same postings, events and order whether read from the projection or refolded.
+            var steps = LedgerFold.Steps(recorded, point).ToList();
+            var reads = new[]
+            {
+                new LayerRead(Layer.Cash), new LayerRead(Layer.Cash, Assets.Cash("USD")), new LayerRead(Layer.Cash, Assets.Cash("USD"), CompaniesOnly: true),
+                new LayerRead(Layer.Commitment),
+            };
+            foreach (var (layer, asset, companiesOnly, _) in reads)
+            {
+                var postedByFold = steps
+                    .Select(step => step.Posted)
+                    .SelectMany(posted => posted.Postings
+                        .Where(p => p.Layer == layer && (asset is null || p.Asset == asset))
+                        .Where(p => !companiesOnly || (p.From != Parties.External && p.To != Parties.External))
+                        .Select(p => new LayerPosting(posted.EventId, posted.Sequence, posted.EffectiveOn, posted.DealId, p)));
+                var postedByProjection = await PostingsQuery.LayerPostingsAsync(store, new LayerRead(layer, asset, companiesOnly, PostingDetail.All), point.AsOf, point.KnownAt!.Value, TestContext.Current.CancellationToken)
+                    .ToListAsync(TestContext.Current.CancellationToken);
+                Assert.Equal(
+                    string.Join("\n", postedByFold.Select(Describe)),
+                    string.Join("\n", postedByProjection.Select(Describe)));
+            }
         }
     }
 
@@ -40,6 +53,6 @@ public static class ProjectionCheck
 
     private static string Describe(CompanyBalance b) => System.Text.Json.JsonSerializer.Serialize(b);
 
-    private static string Describe(PostedEvent e) =>
-        $"{e.EventId} #{e.Sequence} {e.EffectiveOn} {e.DealId}: {string.Join("; ", e.Postings.Select(p => $"{p.Layer} {p.Asset} {p.From}->{p.To} {p.Quantity}"))}";
+    private static string Describe(LayerPosting e) =>
+        $"{e.EventId} #{e.Sequence} {e.EffectiveOn} {e.DealId}: {e.Posting.Layer} {e.Posting.Asset} {e.Posting.From}->{e.Posting.To} {e.Posting.Quantity}";
 }

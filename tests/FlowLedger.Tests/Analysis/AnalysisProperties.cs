@@ -67,6 +67,25 @@ public sealed class AnalysisProperties
         Assert.Equal(whole.Select(loop => loop.TemporalFlow).OrderDescending(), whole.Select(loop => loop.TemporalFlow));
     }
 
+    [Property(Arbitrary = [typeof(CashHistories)])]
+    public void Every_limit_reports_the_whole_answers_first_loops_unchanged_in_both_layers(LoopSearch search) =>
+        // The search skips edges too small for a full list once it has dropped a loop: that must change no loop it reports.
+        Assert.All([Layer.Cash, Layer.Commitment], layer =>
+        {
+            var whole = Loops.Find(search.Graph, layer, search.MaxLength, limit: int.MaxValue).Loops;
+            for (var limit = 1; limit <= whole.Count; limit++)
+            {
+                var cut = Loops.Find(search.Graph, layer, search.MaxLength, limit: limit);
+
+                Assert.Equal(whole.Take(limit).Select(Described), cut.Loops.Select(Described));
+                Assert.Equal(whole.Count > limit, cut.Truncated);
+            }
+        });
+
+    private static string Described(Loop loop) =>
+        $"{string.Join(" → ", loop.Path)} bottleneck {loop.Bottleneck} flow {loop.TemporalFlow} closed {loop.ClosedOn} " +
+        string.Join("; ", loop.Edges.Select(e => $"{e.From}→{e.To} {e.Total} [{string.Join(",", e.EventIds)}]"));
+
     /// <summary>Every sequence of distinct companies that starts at its smallest and has an edge at each step and back.</summary>
     private static List<string> BruteForceCycles(IEnumerable<GraphEdge> graph, int maxLength)
     {
