@@ -14,7 +14,7 @@ public static class RecordedEntries
     public static readonly string TombstoneStream = Tombstone.StreamKey;
 
     /// <summary>The events of the ledger among <paramref name="events"/>, without Marten's tombstones.</summary>
-    public static IEnumerable<IEvent> LedgerEventsOnly(this IEnumerable<IEvent> events) => events.Where(e => e.Data is ILedgerEvent);
+    public static IEnumerable<IEvent> LedgerEventsOnly(this IEnumerable<IEvent> events) => events.Where(e => e.StreamKey != TombstoneStream);
 
     /// <summary>
     /// An event as the domain sees it. An inline projection sees events before their sequence is

@@ -79,27 +79,6 @@ public sealed class SubscriptionTests(AppFixture app) : IClassFixture<AppFixture
     }
 
     [Fact]
-    public async Task Tombstones_of_a_failed_append_neither_stop_the_feed_nor_show_as_events()
-    {
-        var (a, b, deal) = await _api.NewPartiesAsync();
-        await using var stream = await SubscribeAsync("events");
-        // What Marten writes when an append fails after drawing its sequence numbers (a timed-out request, say).
-        await Sql.ScalarAsync<object>(app.ConnectionString, """
-            insert into flowledger.mt_streams (id, tenant_id, version, is_archived) values ('mt_tombstone', '*DEFAULT*', 0, false) on conflict do nothing;
-            with drawn as (select nextval('flowledger.mt_events_sequence') as seq_id)
-            insert into flowledger.mt_events (seq_id, id, stream_id, version, data, type, tenant_id, mt_dotnet_type)
-            select seq_id, gen_random_uuid(), 'mt_tombstone', seq_id, '{}', 'tombstone', '*DEFAULT*', 'Marten.Events.Operations.Tombstone, Marten' from drawn
-            """);
-
-        var recorded = await _api.RecordAsync(deal, Payment(a, b, 3));
-
-        var sequence = recorded["sequence"]!.GetValue<long>();
-        Assert.Equal(sequence, (await stream.EventOfSequenceAsync(sequence)).Data["sequence"]!.GetValue<long>());
-        var listed = await _api.GetAsync($"/api/events?afterSequence={sequence - 2}&limit=5");
-        Assert.Equal([sequence], listed.Json.AsArray().Select(e => e!["sequence"]!.GetValue<long>()));
-    }
-
-    [Fact]
     public async Task The_loops_topic_pushes_the_loops_of_both_layers_as_known_then()
     {
         var (a, b, deal) = await _api.NewPartiesAsync();

@@ -1,3 +1,4 @@
+using FlowLedger.Api.Security;
 using Microsoft.Playwright;
 
 namespace FlowLedger.Dashboard.Tests;
@@ -61,12 +62,9 @@ public sealed class KeyedDemoDashboard(PostgresServer server) : DemoDashboard(se
     {
         ["FlowLedger__ApiKeys__0__Name"] = "dashboard-reader",
         ["FlowLedger__ApiKeys__0__Role"] = "reader",
-        ["FlowLedger__ApiKeys__0__Sha256"] = Sha256Of(ReaderKey),
+        ["FlowLedger__ApiKeys__0__Sha256"] = ApiKeyRing.HashOf(ReaderKey),
         ["FlowLedger__ApiKeys__1__Name"] = "dashboard-writer",
         ["FlowLedger__ApiKeys__1__Role"] = "writer",
-        ["FlowLedger__ApiKeys__1__Sha256"] = Sha256Of(WriterKey),
+        ["FlowLedger__ApiKeys__1__Sha256"] = ApiKeyRing.HashOf(WriterKey),
     };
-
-    private static string Sha256Of(string key) =>
-        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
 }

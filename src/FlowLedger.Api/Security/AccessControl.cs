@@ -34,7 +34,7 @@ public sealed class AccessControl(RequestDelegate next, ApiKeyRing keys)
         if (key is not null)
         {
             context.User = new ClaimsPrincipal(new ClaimsIdentity(
-                [new Claim(ClaimTypes.Name, key.Name), new Claim(ClaimTypes.Role, key.Role.ToString())], AuthenticationType));
+                [new Claim(ClaimTypes.Name, key.Name), new Claim(ClaimTypes.Role, RoleName(key.Role))], AuthenticationType));
         }
         if (required == Access.Public)
         {

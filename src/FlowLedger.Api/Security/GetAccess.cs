@@ -17,5 +17,5 @@ public static class GetAccessEndpoint
     [Tags("Access")]
     public static AccessView Get(ClaimsPrincipal user, ApiKeyRing keys) => keys.IsOpen
         ? new AccessView(KeysRequired: false, KeyName: null, AccessControl.RoleName(Role.Admin))
-        : new AccessView(KeysRequired: true, user.Identity?.Name, user.FindFirstValue(ClaimTypes.Role)?.ToLowerInvariant());
+        : new AccessView(KeysRequired: true, user.Identity?.Name, user.FindFirstValue(ClaimTypes.Role));
 }
