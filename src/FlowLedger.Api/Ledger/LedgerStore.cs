@@ -69,7 +69,7 @@ public static class LedgerStore
     /// statements are not parsed and planned again for every command. A connection string that sets
     /// <c>Max Auto Prepare</c> itself keeps its value: 0 turns preparation off, e.g. behind a pooler without it.
     /// </summary>
-    private static string WithPreparedStatements(string connectionString)
+    public static string WithPreparedStatements(string connectionString)
     {
         var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
         if (given.Keys.Cast<string>().Any(key => key.Replace(" ", "").Equals("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase)))
