@@ -6,9 +6,9 @@ using FlowLedger.Projections;
 using FlowLedger.Projections.Balances;
 using JasperFx;
 using JasperFx.Events;
+using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
 using Marten;
-using Npgsql;
 using Weasel.Core;
 using Wolverine.Marten;
 
@@ -25,7 +25,11 @@ public static class LedgerStore
         services.AddMarten(sp =>
             {
                 var options = new StoreOptions();
-                options.Connection(WithPreparedStatements(sp.GetRequiredService<DatabaseLocator>().ConnectionString));
+                // No `Max Auto Prepare`: with Npgsql 9.0.4 (the version Marten 9 uses) a command that Marten retries on a
+                // new connection after a restart of PostgreSQL still names the old connection's prepared statement, and
+                // fails with 26000 "prepared statement _autoN does not exist" (npgsql#6432, fixed only in Npgsql 10.0.2).
+                // That failure is not transient, so it also left the live feed's subscription paused for good.
+                options.Connection(sp.GetRequiredService<DatabaseLocator>().ConnectionString);
                 options.DatabaseSchemaName = Schema;
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
                 options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, LedgerJson.ApplyConventions);
@@ -55,6 +59,7 @@ public static class LedgerStore
             // Wolverine assigns the async work (the live-feed subscription) to one node of however many share the database.
             .IntegrateWithWolverine(wolverine => wolverine.UseWolverineManagedEventSubscriptionDistribution = true)
             .SubscribeToEvents(new LiveFeedSubscription());
+        TransientFailures.AddClassifier(LiveFeedSubscription.CancellationIsTransient);
         // After Marten's own start-up work, which adds the column this fills.
         services.AddHostedService<PostingSequenceBackfill>();
         services.AddSingleton<LedgerRecorder>();
@@ -62,20 +67,5 @@ public static class LedgerStore
         services.AddSingleton<AuditChain>();
         services.AddHostedService<AuditChainFollower>();
         return services;
-    }
-
-    /// <summary>
-    /// Lets Npgsql prepare a statement once it has run a few times on a connection, so that the write path's few
-    /// statements are not parsed and planned again for every command. A connection string that sets
-    /// <c>Max Auto Prepare</c> itself keeps its value: 0 turns preparation off, e.g. behind a pooler without it.
-    /// </summary>
-    public static string WithPreparedStatements(string connectionString)
-    {
-        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
-        if (given.Keys.Cast<string>().Any(key => key.Replace(" ", "").Equals("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase)))
-        {
-            return connectionString;
-        }
-        return new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 64 }.ConnectionString;
     }
 }

@@ -21,6 +21,15 @@ public sealed class LiveFeedSubscription() : BatchSubscription(Name)
 {
     public const string Name = "live-feed";
 
+    /// <summary>
+    /// Counts a cancellation as a fault that clears on its own. When a restart of PostgreSQL takes the node's
+    /// leadership lock, JasperFx cancels the shard's event load and records the <see cref="TaskCanceledException"/>
+    /// as the shard's failure; by JasperFx's own rules that is not transient, so Wolverine would leave the live
+    /// feed stopped until someone restarted the app. A cancellation cannot recur on the same event, so a restart
+    /// is always safe. Registered once per process (<see cref="TransientFailures"/> is static).
+    /// </summary>
+    public static bool? CancellationIsTransient(Exception exception) => exception is OperationCanceledException ? true : null;
+
     public override async Task ProcessEventsAsync(
         EventRange page, ISubscriptionController controller, IDocumentOperations operations, IMessageBus bus, CancellationToken cancellationToken)
     {
