@@ -76,8 +76,17 @@ public sealed class AppProcess : IAsyncDisposable
     public static async Task<AppProcess> StartAsync(IReadOnlyDictionary<string, string?> environment, CancellationToken ct, int? port = null)
     {
         var app = Launch(environment, port: port);
-        await app.WaitUntilHealthyAsync(ct);
-        return app;
+        try
+        {
+            await app.WaitUntilHealthyAsync(ct);
+            return app;
+        }
+        catch
+        {
+            // The caller never gets the app to dispose, so a start that fails must not leave it running.
+            await app.DisposeAsync();
+            throw;
+        }
     }
 
     private void Append(string? line)
