@@ -42,7 +42,7 @@ public abstract record RecordOutcome
 /// decision when another writer got there first — so concurrent writers can never together break
 /// a rule that each one checked alone.
 /// </summary>
-public sealed class LedgerRecorder(IDocumentStore store, IClock clock, ILogger<LedgerRecorder> logger)
+public sealed class LedgerRecorder(IDocumentStore store, LedgerWriterConnections connections, IClock clock, ILogger<LedgerRecorder> logger)
 {
     private const int MaxAttempts = 8;
 
@@ -50,7 +50,9 @@ public sealed class LedgerRecorder(IDocumentStore store, IClock clock, ILogger<L
     {
         for (var attempt = 1; ; attempt++)
         {
-            await using var session = store.LightweightSession();
+            // One connection for the read and the transaction: the session commits on it and closes it.
+            await using var connection = await connections.OpenAsync(ct);
+            await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForConnection(connection));
             session.LastModifiedBy = recordedBy;
             try
             {

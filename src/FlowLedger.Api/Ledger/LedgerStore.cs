@@ -62,6 +62,7 @@ public static class LedgerStore
         TransientFailures.AddClassifier(LiveFeedSubscription.CancellationIsTransient);
         // After Marten's own start-up work, which adds the column this fills.
         services.AddHostedService<PostingSequenceBackfill>();
+        services.AddSingleton<LedgerWriterConnections>();
         services.AddSingleton<LedgerRecorder>();
         services.AddSingleton<LiveFeed>();
         services.AddSingleton<AuditChain>();

@@ -1,0 +1,42 @@
+using FlowLedger.Api.Hosting;
+using Npgsql;
+
+namespace FlowLedger.Api.Ledger;
+
+/// <summary>
+/// The write path's own pool of connections. A command runs its read and its transaction on one of them, instead of
+/// one connection for each, and hands it back without Npgsql's reset: a DISCARD ALL (seven statements while
+/// statements were prepared) sent ahead of the next use, which PostgreSQL parsed and ran twice per command. The write
+/// path leaves nothing in the session to reset — no SET, LISTEN, advisory lock or temporary table — while Wolverine
+/// and Marten take session-level advisory locks on the shared pool, which is why only this pool skips the reset.
+/// </summary>
+public sealed class LedgerWriterConnections(DatabaseLocator locator)
+{
+    private readonly Lazy<string> _connectionString = new(() => ForWriters(locator.ConnectionString));
+
+    public async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
+    {
+        var connection = new NpgsqlConnection(_connectionString.Value);
+        try
+        {
+            await connection.OpenAsync(ct);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Half the shared pool's size: writers on a few cores gain nothing from more connections, and the two pools
+    /// together stay within the embedded cluster's 200 connections.
+    /// </summary>
+    public static string ForWriters(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true };
+        builder.MaxPoolSize = Math.Max(2, builder.MaxPoolSize / 2);
+        return builder.ConnectionString;
+    }
+}
