@@ -46,7 +46,11 @@ public sealed class FirstStartTests : IAsyncLifetime
         await using (var guest = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions(_dataDirectory, Durable: false), NullLogger.Instance, Ct))
         {
             Assert.Equal(owner.Port, guest.Port);
+            Assert.Equal(new NpgsqlConnectionStringBuilder(owner.ConnectionString).Host, new NpgsqlConnectionStringBuilder(guest.ConnectionString).Host);
         }
+
+        // The app connects through the cluster's Unix socket, kept in the cluster's own folder.
+        Assert.Equal(Path.Combine(_dataDirectory, "pgdata"), new NpgsqlConnectionStringBuilder(owner.ConnectionString).Host);
 
         await using var connection = new NpgsqlConnection(owner.ConnectionString);
         await connection.OpenAsync(Ct);

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.Versioning;
 using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -28,10 +29,14 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     private readonly string _password;
     private readonly Lazy<Task> _stop;
 
-    private EmbeddedPostgres(string dataDirectory, int port, string password, string database, Func<Task> stop)
+    /// <summary>Where clients connect: the server's Unix socket when it has one, else TCP on loopback.</summary>
+    private readonly string _clientHost;
+
+    private EmbeddedPostgres(string dataDirectory, int port, string? socketDirectory, string password, string database, Func<Task> stop)
     {
         _password = password;
         _stop = new Lazy<Task>(stop);
+        _clientHost = socketDirectory ?? Host;
         Port = port;
         DataDirectory = dataDirectory;
         ConnectionString = ConnectionStringFor(database, pooling: true);
@@ -150,8 +155,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
 
         logger.LogInformation(
-            "Embedded PostgreSQL {Version} serves database {Database} on {Host}:{Port} (durable: {Durable}); server log {LogFile}",
-            Cluster.ReadVersion(dataDirectory), options.Database, Host, server.Port, options.Durable, cluster.LogFile);
+            "Embedded PostgreSQL {Version} serves database {Database} on {Host}:{Port} (durable: {Durable}); server log {LogFile}; the app connects through {ClientHost}",
+            Cluster.ReadVersion(dataDirectory), options.Database, Host, server.Port, options.Durable, cluster.LogFile, server._clientHost);
         return server;
     }
 
@@ -249,7 +254,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             await cluster.StartAsync(port, options.Durable, ct);
         }
 
-        return new EmbeddedPostgres(cluster.DataDirectory, port, password, options.Database, async () =>
+        return new EmbeddedPostgres(cluster.DataDirectory, port, cluster.ReadRunningSocketDirectory(), password, options.Database, async () =>
         {
             // Stopped before the lock goes, so that the next process to take it cannot adopt a server on its way down.
             try
@@ -273,7 +278,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             "Embedded PostgreSQL: another live process owns the cluster (it holds {LockFile}); using its server on port {Port} " +
             "as a guest, and leaving it running on shutdown",
             lockFile, port);
-        return new EmbeddedPostgres(cluster.DataDirectory, port, ReadPassword(cluster), database, () =>
+        return new EmbeddedPostgres(cluster.DataDirectory, port, cluster.ReadRunningSocketDirectory(), ReadPassword(cluster), database, () =>
         {
             logger.LogInformation(
                 "Embedded PostgreSQL: leaving the server on port {Port} running; the process holding {LockFile} owns it and stops it",
@@ -285,7 +290,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     private string ConnectionStringFor(string database, bool pooling) =>
         new NpgsqlConnectionStringBuilder
         {
-            Host = Host,
+            Host = _clientHost,
             Port = Port,
             Database = database,
             Username = SuperUser,
@@ -448,6 +453,9 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                 ? port
                 : throw new InvalidOperationException($"Cannot read the port of the running server from {PidFile}.");
 
+        /// <summary>The folder of the running server's Unix socket, or null when it listens on TCP only (a server started by an earlier version).</summary>
+        public string? ReadRunningSocketDirectory() => ReadPidFileLine(5)?.Trim() is { Length: > 0 } directory ? directory : null;
+
         /// <summary>Whether the server says it accepts connections, which is what <c>pg_ctl -w start</c> waits for.</summary>
         public bool ReportsReady()
         {
@@ -464,14 +472,17 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
         public async Task StartAsync(int port, bool durable, CancellationToken ct)
         {
-            // pg_ctl hands these to the server through /bin/sh: the empty value is quoted for it. An
-            // empty unix_socket_directories means TCP on loopback only, so the server never collides
-            // with another one's socket in /tmp or /var/run/postgresql.
+            // pg_ctl hands these to the server through /bin/sh, so the socket folder is quoted for it. The socket lives in
+            // the cluster's own folder, never colliding with another server's in /tmp or /var/run/postgresql, and only
+            // the cluster's user (and root) may enter that folder. The app connects through it: a Unix socket skips the
+            // TCP stack, whose loopback sends and receives took about a fifth of the app's busy time under load.
+            // TCP on loopback stays open for psql and other tools.
             List<string> settings =
             [
                 $"-p {port.ToString(CultureInfo.InvariantCulture)}",
                 "-c listen_addresses=127.0.0.1",
-                "-c unix_socket_directories=''",
+                $"-c unix_socket_directories='{SocketDirectoryFor(port)}'",
+                "-c unix_socket_permissions=0700",
                 "-c max_connections=200",
             ];
             if (!durable)
@@ -495,6 +506,19 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
 
         private static string ClusterDirectoryOf(string dataDirectory) => Path.Combine(dataDirectory, "pgdata");
+
+        /// <summary>
+        /// The cluster folder, or empty (no socket, TCP only) when the server could not use it: a socket's path must fit
+        /// in 107 bytes, and the folder's name must pass through the shell's quotes and the setting's list syntax.
+        /// </summary>
+        private string SocketDirectoryFor(int port)
+        {
+            const int socketPathLimit = 107;
+            var socketPath = Path.Combine(ClusterDirectory, $".s.PGSQL.{port.ToString(CultureInfo.InvariantCulture)}");
+            return Encoding.UTF8.GetByteCount(socketPath) <= socketPathLimit && ClusterDirectory.IndexOfAny(['\'', ',', ' ', '"', '\\']) < 0
+                ? ClusterDirectory
+                : "";
+        }
 
         // postmaster.pid: pid, data directory, start time, port, socket directory, listen address, shared memory key, status.
         private string? ReadPidFileLine(int number) => File.ReadLines(PidFile).Skip(number - 1).FirstOrDefault();
