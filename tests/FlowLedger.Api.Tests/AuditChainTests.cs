@@ -1,6 +1,13 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using FlowLedger.Api.Audit;
 using FlowLedger.Api.Tests.Fixtures;
+using FlowLedger.Domain;
+using Marten;
+using Marten.Services;
+using Microsoft.Extensions.DependencyInjection;
+using NodaTime;
+using Npgsql;
 using static FlowLedger.Api.Tests.Fixtures.LedgerClient;
 
 namespace FlowLedger.Api.Tests;
@@ -59,7 +66,7 @@ public sealed class AuditChainTests(AppFixture app) : IClassFixture<AppFixture>
 
         await ExecuteAsync<object>("drop table flowledger.saved_event");
 
-        // A link removed: its event is sealed again at the end, and the next link no longer follows.
+        // A link removed: the next link no longer follows (its event is sealed again at the end once a restarted sealer reads the chain back).
         await ExecuteAsync<object>($"create table flowledger.saved_link as select * from flowledger.fl_audit_chain where seq_id = {second}");
         await ExecuteAsync<object>($"delete from flowledger.fl_audit_chain where seq_id = {second}");
         var unlinked = await VerifyAsync();
@@ -90,6 +97,53 @@ public sealed class AuditChainTests(AppFixture app) : IClassFixture<AppFixture>
         Assert.Contains($"\"firstBrokenSequence\":{sequences[0]}", failedOutput);
         Assert.Contains($"The chain is broken at sequence {sequences[0]}", failedErrors);
     }
+
+    [Fact]
+    public async Task An_event_that_commits_after_later_ones_were_sealed_joins_the_chain_at_the_end()
+    {
+        var (a, b, _) = await _api.NewPartiesAsync();
+        await using var connection = new NpgsqlConnection(app.ConnectionString);
+        await connection.OpenAsync(Ct);
+        await using var transaction = await connection.BeginTransactionAsync(Ct);
+        await using (var late = Store.LightweightSession(SessionOptions.ForTransaction(transaction)))
+        {
+            // Appended, so its sequence is drawn, but not committed.
+            late.Events.StartStream(Ids.New("late"), new ServicesPaid(a, b, new Money(5, "USD"), "late", new LocalDate(2025, 5, 1)));
+            await late.SaveChangesAsync(Ct);
+        }
+        var later = await RecordPaymentsAsync(3);
+        var before = await VerifyAsync();
+        Assert.True(before["ok"]!.GetValue<bool>(), before.ToJsonString());
+        Assert.Equal(await CountEventsAsync(), before["checked"]!.GetValue<long>());
+
+        await transaction.CommitAsync(Ct);
+        var after = await VerifyAsync();
+        Assert.True(after["ok"]!.GetValue<bool>(), after.ToJsonString());
+        Assert.Equal(await CountEventsAsync(), after["checked"]!.GetValue<long>());
+        Assert.Equal(0, after["pending"]!.GetValue<long>());
+        var lastSealed = await ExecuteAsync<long>($"select seq_id from flowledger.{AuditChain.TableName} order by position desc limit 1");
+        Assert.True(lastSealed < later[0], $"The late event ({lastSealed}) should be the last link, after the later events from {later[0]}.");
+    }
+
+    [Fact]
+    public async Task Two_sealers_taking_turns_seal_every_event_once()
+    {
+        // As two nodes do: each catches up with the links the other appended since its own last round.
+        var sealers = new[] { app.Host.Services.GetRequiredService<AuditChain>(), new AuditChain(Store) };
+        for (var round = 0; round < 6; round++)
+        {
+            await RecordPaymentsAsync(2);
+            // The unique index on seq_id makes a second seal of one event fail the round.
+            await sealers[round % 2].ExtendAsync(Ct);
+        }
+        var report = await VerifyAsync();
+        Assert.True(report["ok"]!.GetValue<bool>(), report.ToJsonString());
+        Assert.Equal(await CountEventsAsync(), report["checked"]!.GetValue<long>());
+    }
+
+    private IDocumentStore Store => app.Host.Services.GetRequiredService<IDocumentStore>();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private async Task<List<long>> RecordPaymentsAsync(int count)
     {

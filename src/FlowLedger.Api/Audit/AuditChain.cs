@@ -31,11 +31,21 @@ public sealed class AuditChain(IDocumentStore store)
     /// <summary>
     /// How far below the highest sealed sequence the sealer looks for events that committed late:
     /// a transaction would have to stay open while this many later events commit to be missed.
-    /// Every round scans this many index entries, so it stays well below a large store's size.
+    /// A process reads this many links back once, on its first round; later rounds look only at the
+    /// gaps left within it.
     /// </summary>
     private const long LookBack = 100_000;
 
     private static readonly byte[] Genesis = new byte[32];
+
+    /// <summary>
+    /// What this process knows of the chain as of a position, published only once a round has committed, and never
+    /// changed after: a later round copies it and catches up with what any sealer (this one, another node, the verify
+    /// command) appended since. Null until the first round.
+    /// </summary>
+    private volatile KnownChain? _known;
+
+    private sealed record KnownChain(long Position, SealedSequences Sealed);
 
     public static Table DefineTable(string schema)
     {
@@ -57,33 +67,90 @@ public sealed class AuditChain(IDocumentStore store)
         // One sealer at a time, whichever node or command runs it.
         await ScalarAsync<object>(connection, $"select pg_advisory_xact_lock(hashtext('{Schema}.{TableName}'))", ct);
         var (position, link) = await LastLinkAsync(connection, ct);
-        var after = (await ScalarAsync<long?>(connection, $"select max(seq_id) from {Schema}.{TableName}", ct) ?? 0) - LookBack;
-        while (true)
+        try
         {
-            var links = new List<(long Sequence, byte[] Hash)>();
-            await using (var command = new NpgsqlCommand($"""
-                {EventColumns} e
-                where e.seq_id > @after and not exists (select 1 from {Schema}.{TableName} c where c.seq_id = e.seq_id)
-                order by e.seq_id limit {Page}
-                """, connection))
+            var known = await CatchUpAsync(connection, position, ct);
+            while (true)
             {
-                command.Parameters.AddWithValue("after", after);
-                await using var reader = await command.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct))
+                var links = new List<(long Sequence, byte[] Hash)>();
+                // Only the events past the highest sealed sequence and those in the gaps below it, each read in order from
+                // the primary key, instead of probing the chain for every event of the last LookBack sequences.
+                await using (var command = new NpgsqlCommand($"""
+                    select * from (
+                        ({EventColumns} e where e.seq_id > @cursor order by e.seq_id limit {Page})
+                        union all
+                        ({EventColumns} e where e.seq_id = any(@gaps) order by e.seq_id limit {Page})
+                    ) e
+                    order by e.seq_id limit {Page}
+                    """, connection))
                 {
-                    link = Link(link, reader);
-                    links.Add((reader.GetInt64(0), link));
+                    command.Parameters.AddWithValue("cursor", known.Cursor);
+                    command.Parameters.AddWithValue("gaps", known.Gaps.SelectMany(g => Enumerable.Range(0, (int)(g.Last - g.First + 1)).Select(i => g.First + i)).ToArray());
+                    await using var reader = await command.ExecuteReaderAsync(ct);
+                    while (await reader.ReadAsync(ct))
+                    {
+                        link = Link(link, reader);
+                        links.Add((reader.GetInt64(0), link));
+                    }
+                }
+                if (links.Count > 0)
+                {
+                    await WriteAsync(connection, position, links, ct);
+                    position += links.Count;
+                    links.ForEach(l => known.Seal(l.Sequence));
+                }
+                // A short page has sealed all that had committed: what commits meanwhile waits for the next round, rather
+                // than keeping this transaction chasing a busy ledger's tail a few events at a time.
+                if (links.Count < Page)
+                {
+                    break;
                 }
             }
-            if (links.Count == 0)
-            {
-                break;
-            }
-            await WriteAsync(connection, position, links, ct);
-            position += links.Count;
-            after = links[^1].Sequence;
+            known.ForgetUpTo(known.Cursor - LookBack);
+            await transaction.CommitAsync(ct);
+            _known = new KnownChain(position, known);
         }
-        await transaction.CommitAsync(ct);
+        catch
+        {
+            // Should the record ever disagree with the chain (a second seal of an event fails on the unique index), the
+            // next round reads the chain back instead of repeating the mistake.
+            _known = null;
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// What is sealed up to <paramref name="position"/>: this process's own record, brought up to date with the links
+    /// others appended since (the chain only grows, so they are the rows past the position it knew); or, on a first
+    /// round, the sealed sequences of the last <see cref="LookBack"/> read back as the gaps between them.
+    /// </summary>
+    private async Task<SealedSequences> CatchUpAsync(NpgsqlConnection connection, long position, CancellationToken ct)
+    {
+        if (_known is { } known && known.Position <= position)
+        {
+            var sealedSince = known.Sealed.Copy();
+            await using var command = new NpgsqlCommand($"select seq_id from {Schema}.{TableName} where position > @position order by position", connection);
+            command.Parameters.AddWithValue("position", known.Position);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                sealedSince.Seal(reader.GetInt64(0));
+            }
+            return sealedSince;
+        }
+
+        var windowStart = Math.Max(0, (await ScalarAsync<long?>(connection, $"select max(seq_id) from {Schema}.{TableName}", ct) ?? 0) - LookBack);
+        var sealedSequences = new SealedSequences(windowStart);
+        await using (var command = new NpgsqlCommand($"select seq_id from {Schema}.{TableName} where seq_id > @start order by seq_id", connection))
+        {
+            command.Parameters.AddWithValue("start", windowStart);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                sealedSequences.Seal(reader.GetInt64(0));
+            }
+        }
+        return sealedSequences;
     }
 
     /// <summary>Seals what can be sealed, then recomputes every link from the stored events.</summary>
@@ -197,5 +264,70 @@ public sealed class AuditChain(IDocumentStore store)
         await using var command = new NpgsqlCommand(sql, connection);
         var value = await command.ExecuteScalarAsync(ct);
         return value is DBNull ? default! : (T)value!;
+    }
+}
+
+/// <summary>
+/// The sequences sealed into the chain, as the sealer needs them: everything up to <see cref="Cursor"/> except the
+/// <see cref="Gaps"/>, the sequence numbers below it not sealed yet — drawn by a transaction still open, or by one
+/// that rolled back and so will never commit.
+/// </summary>
+public sealed class SealedSequences
+{
+    private readonly List<(long First, long Last)> _gaps;
+
+    /// <param name="cursor">Every sequence up to here counts as sealed.</param>
+    public SealedSequences(long cursor) : this(cursor, []) { }
+
+    private SealedSequences(long cursor, List<(long First, long Last)> gaps)
+    {
+        Cursor = cursor;
+        _gaps = gaps;
+    }
+
+    /// <summary>The highest sequence sealed.</summary>
+    public long Cursor { get; private set; }
+
+    /// <summary>The unsealed ranges below <see cref="Cursor"/>, in order.</summary>
+    public IReadOnlyList<(long First, long Last)> Gaps => _gaps;
+
+    public SealedSequences Copy() => new(Cursor, [.. _gaps]);
+
+    public void Seal(long sequence)
+    {
+        if (sequence > Cursor)
+        {
+            if (sequence > Cursor + 1)
+            {
+                _gaps.Add((Cursor + 1, sequence - 1));
+            }
+            Cursor = sequence;
+            return;
+        }
+        var index = _gaps.FindIndex(g => g.First <= sequence && sequence <= g.Last);
+        if (index < 0)
+        {
+            return;
+        }
+        var (first, last) = _gaps[index];
+        _gaps.RemoveAt(index);
+        if (sequence < last)
+        {
+            _gaps.Insert(index, (sequence + 1, last));
+        }
+        if (first < sequence)
+        {
+            _gaps.Insert(index, (first, sequence - 1));
+        }
+    }
+
+    /// <summary>Gives up on the sequences up to <paramref name="sequence"/>: a transaction that held one open this long is taken as rolled back.</summary>
+    public void ForgetUpTo(long sequence)
+    {
+        _gaps.RemoveAll(g => g.Last <= sequence);
+        if (_gaps.Count > 0 && _gaps[0].First <= sequence)
+        {
+            _gaps[0] = (sequence + 1, _gaps[0].Last);
+        }
     }
 }
