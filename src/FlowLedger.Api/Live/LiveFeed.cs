@@ -16,9 +16,18 @@ public sealed class LiveFeed(IDocumentStore store, ILogger<LiveFeed> logger)
     /// <summary>Events read and turned into updates at a time, during a catch-up or a burst.</summary>
     public const int PageSize = 1000;
 
+    /// <summary>The mark before this node has read where the ledger's subscription stands.</summary>
+    private const long Unknown = -1;
+
+    /// <summary>Held while the mark moves: by a delivery, or by a subscriber joining at the mark.</summary>
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly List<LiveSubscriber> _subscribers = [];
-    private long? _mark;
+
+    /// <summary>The sequence up to which this node has delivered.</summary>
+    private long _mark = Unknown;
+
+    /// <summary>The highest sequence any <see cref="FeedAdvanced"/> has announced to this node.</summary>
+    private long _announced = Unknown;
 
     /// <summary>
     /// Adds a subscriber and answers the sequence from which the feed delivers to it: whatever came before
@@ -26,20 +35,24 @@ public sealed class LiveFeed(IDocumentStore store, ILogger<LiveFeed> logger)
     /// </summary>
     public async Task<long> JoinAsync(LiveSubscriber subscriber, CancellationToken ct)
     {
+        long from;
         await _gate.WaitAsync(ct);
         try
         {
-            _mark ??= await SubscriptionProgressAsync(ct);
+            from = await MarkAsync(ct);
             lock (_subscribers)
             {
                 _subscribers.Add(subscriber);
             }
-            return _mark.Value;
         }
         finally
         {
             _gate.Release();
         }
+        // An announcement that came while this held the gate was left to it: delivered for every subscriber, so not
+        // given up should this one's client go away meanwhile.
+        await DeliverAnnouncedAsync(CancellationToken.None);
+        return from;
     }
 
     public void Leave(LiveSubscriber subscriber)
@@ -66,16 +79,54 @@ public sealed class LiveFeed(IDocumentStore store, ILogger<LiveFeed> logger)
         }
     }
 
-    /// <summary>Delivers the updates of every event up to <paramref name="throughSequence"/> that this node has not delivered yet.</summary>
+    /// <summary>
+    /// Delivers the updates of every event up to <paramref name="throughSequence"/> that this node has not delivered yet.
+    /// A delivery already under way takes the announcement over instead: under load, the announcements that come in
+    /// during one delivery go out as one page, and so one write to every connection, rather than one page each.
+    /// </summary>
     public async Task AdvanceAsync(long throughSequence, CancellationToken ct)
     {
-        await _gate.WaitAsync(ct);
-        try
+        var announced = Volatile.Read(ref _announced);
+        while (announced < throughSequence && Interlocked.CompareExchange(ref _announced, throughSequence, announced) != announced)
         {
-            var mark = _mark ??= await SubscriptionProgressAsync(ct);
-            if (throughSequence <= mark)
+            announced = Volatile.Read(ref _announced);
+        }
+        await DeliverAnnouncedAsync(ct);
+    }
+
+    /// <summary>
+    /// Delivers up to the latest announcement unless someone holds the gate, who then looks again after letting it
+    /// go. A delivery that fails to read stops there: the next announcement tries again from the same mark.
+    /// </summary>
+    private async Task DeliverAnnouncedAsync(CancellationToken ct)
+    {
+        while (Volatile.Read(ref _announced) > Volatile.Read(ref _mark) && await _gate.WaitAsync(0, ct))
+        {
+            bool delivered;
+            try
+            {
+                delivered = await DeliverAsync(Volatile.Read(ref _announced), ct);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+            if (!delivered)
             {
                 return;
+            }
+        }
+    }
+
+    /// <summary>Under the gate: delivers the updates of the events after the mark up to <paramref name="throughSequence"/>.</summary>
+    private async Task<bool> DeliverAsync(long throughSequence, CancellationToken ct)
+    {
+        try
+        {
+            var mark = await MarkAsync(ct);
+            if (throughSequence <= mark)
+            {
+                return true;
             }
             List<LiveSubscriber> subscribers;
             lock (_subscribers)
@@ -97,23 +148,30 @@ public sealed class LiveFeed(IDocumentStore store, ILogger<LiveFeed> logger)
                             subscriber.Offer(text);
                         }
                     }
-                    _mark = page.ThroughSequence;
+                    Volatile.Write(ref _mark, page.ThroughSequence);
                 }
             }
-            _mark = throughSequence;
+            Volatile.Write(ref _mark, throughSequence);
+            return true;
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {
             // The next advance reads from the same mark, so nothing is lost; the subscribers only wait longer.
             logger.LogWarning(ex, "Live updates up to sequence {Sequence} could not be read yet", throughSequence);
-        }
-        finally
-        {
-            _gate.Release();
+            return false;
         }
     }
 
-    /// <summary>Where the ledger's subscription stands: on a fresh node, updates start after it.</summary>
+    /// <summary>Under the gate: the mark, read on first use from where the ledger's subscription stands (on a fresh node, updates start after it).</summary>
+    private async Task<long> MarkAsync(CancellationToken ct)
+    {
+        if (_mark == Unknown)
+        {
+            Volatile.Write(ref _mark, await SubscriptionProgressAsync(ct));
+        }
+        return _mark;
+    }
+
     private async Task<long> SubscriptionProgressAsync(CancellationToken ct)
     {
         await using var connection = store.Storage.Database.CreateConnection();
