@@ -3,20 +3,24 @@ using Npgsql;
 
 namespace FlowLedger.Api.Tests;
 
-/// <summary>The write path's pool: no reset on return, half the shared pool's size, the rest as configured.</summary>
+/// <summary>
+/// The write path's pool: no reset on return, half the shared pool's size, a wait for a connection as long as a
+/// request may last, the rest as configured.
+/// </summary>
 public sealed class WriterConnectionsTests
 {
     [Theory]
-    [InlineData("Host=db;Database=flowledger;Username=app", 50, 0)]
-    [InlineData("Host=db;Maximum Pool Size=20;Max Auto Prepare=10", 10, 10)]
-    [InlineData("Host=db;Maximum Pool Size=3", 2, 0)]
-    public void Writers_skip_the_reset_and_take_half_the_pool(string connectionString, int pool, int prepared)
+    [InlineData("Host=db;Database=flowledger;Username=app", 50, 0, 30)]
+    [InlineData("Host=db;Maximum Pool Size=20;Max Auto Prepare=10;Timeout=60", 10, 10, 60)]
+    [InlineData("Host=db;Maximum Pool Size=3;Timeout=0", 2, 0, 0)]
+    public void Writers_skip_the_reset_take_half_the_pool_and_wait_as_long_as_a_request(string connectionString, int pool, int prepared, int timeout)
     {
-        var writers = new NpgsqlConnectionStringBuilder(LedgerWriterConnections.ForWriters(connectionString));
+        var writers = new NpgsqlConnectionStringBuilder(LedgerWriterConnections.ForWriters(connectionString, requestSeconds: 30));
 
         Assert.True(writers.NoResetOnClose);
         Assert.Equal(pool, writers.MaxPoolSize);
         Assert.Equal(prepared, writers.MaxAutoPrepare);
+        Assert.Equal(timeout, writers.Timeout);
         Assert.Equal("db", writers.Host);
     }
 }

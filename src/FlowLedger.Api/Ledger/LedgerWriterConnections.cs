@@ -1,4 +1,5 @@
 using FlowLedger.Api.Hosting;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace FlowLedger.Api.Ledger;
@@ -10,9 +11,9 @@ namespace FlowLedger.Api.Ledger;
 /// path leaves nothing in the session to reset — no SET, LISTEN, advisory lock or temporary table — while Wolverine
 /// and Marten take session-level advisory locks on the shared pool, which is why only this pool skips the reset.
 /// </summary>
-public sealed class LedgerWriterConnections(DatabaseLocator locator)
+public sealed class LedgerWriterConnections(DatabaseLocator locator, IOptions<LimitOptions> limits)
 {
-    private readonly Lazy<string> _connectionString = new(() => ForWriters(locator.ConnectionString));
+    private readonly Lazy<string> _connectionString = new(() => ForWriters(locator.ConnectionString, limits.Value.TimeoutSeconds));
 
     public async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
     {
@@ -31,12 +32,19 @@ public sealed class LedgerWriterConnections(DatabaseLocator locator)
 
     /// <summary>
     /// Half the shared pool's size: writers on a few cores gain nothing from more connections, and the two pools
-    /// together stay within the embedded cluster's 200 connections.
+    /// together stay within the embedded cluster's 200 connections. A command waits for a connection as long as its
+    /// request may last (<paramref name="requestSeconds"/>), whose timeout then ends the wait: it holds its one
+    /// connection from its read to its commit, so under a backlog all its waiting is in this one checkout, and
+    /// Npgsql's default of 15 s answered 503 where the shared pool's two short checkouts had carried it through.
     /// </summary>
-    public static string ForWriters(string connectionString)
+    public static string ForWriters(string connectionString, int requestSeconds)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true };
         builder.MaxPoolSize = Math.Max(2, builder.MaxPoolSize / 2);
+        if (builder.Timeout is > 0 and var timeout && timeout < requestSeconds)
+        {
+            builder.Timeout = requestSeconds;
+        }
         return builder.ConnectionString;
     }
 }
