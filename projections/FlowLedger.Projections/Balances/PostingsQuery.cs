@@ -101,6 +101,23 @@ public static class PostingsQuery
         }
     }
 
+    /// <summary>The day of the first cash payment between two companies in the table (visible now or not), if any.</summary>
+    public static async Task<LocalDate?> FirstPaymentDayAsync(IDocumentStore store, CancellationToken ct)
+    {
+        var schema = store.Options.Events.DatabaseSchemaName;
+        // The analysis index starts with (layer, effective_on): this walks it from the first cash entry to the first payment.
+        var sql = $"""
+            select min(effective_on) from {schema}.{PostingsTable.Name}
+            where layer = 'cash' and layer <> 'holding' and from_party <> @external and to_party <> @external
+            """;
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.Add(new NpgsqlParameter("external", NpgsqlTypes.NpgsqlDbType.Text) { Value = Parties.External });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) && !reader.IsDBNull(0) ? LocalDate.FromDateOnly(reader.GetFieldValue<DateOnly>(0)) : null;
+    }
+
     /// <summary>Reads text columns into one shared string per distinct value, so what the analysis keeps holds each name once.</summary>
     private sealed class NameTable
     {
