@@ -79,8 +79,7 @@ public static class LoopGraph
 
         public override void Add(LayerPosting cash)
         {
-            var posting = cash.Posting;
-            Add(posting.From, posting.To, Assets.CurrencyOf(posting.Asset), posting.Quantity, cash.EffectiveOn, cash.EventId);
+            Add(cash.From, cash.To, Assets.CurrencyOf(cash.Asset), cash.Quantity, cash.EffectiveOn, cash.EventId);
         }
 
         public void Add(Movement movement) =>
@@ -108,20 +107,19 @@ public static class LoopGraph
         public override void Add(LayerPosting commitment)
         {
             _position++;
-            var posting = commitment.Posting;
-            ref var promise = ref CollectionsMarshal.GetValueRefOrAddDefault(_promises, posting.Asset, out var seen);
+            ref var promise = ref CollectionsMarshal.GetValueRefOrAddDefault(_promises, commitment.Asset, out var seen);
             if (!seen)
             {
-                promise = (Assets.ObligorOf(posting.Asset), Assets.CurrencyOf(posting.Asset));
+                promise = (Assets.ObligorOf(commitment.Asset), Assets.CurrencyOf(commitment.Asset));
             }
             if (promise.Currency != currency || !IsOnOrAfter(commitment.EffectiveOn, from))
             {
                 return;
             }
             var obligor = promise.Obligor;
-            var isPromise = posting.From == obligor;
-            var obligee = isPromise ? posting.To : posting.From;
-            var change = new EdgePosting(_position, isPromise ? posting.Quantity : -posting.Quantity, commitment.EffectiveOn);
+            var isPromise = commitment.From == obligor;
+            var obligee = isPromise ? commitment.To : commitment.From;
+            var change = new EdgePosting(_position, isPromise ? commitment.Quantity : -commitment.Quantity, commitment.EffectiveOn);
             _edges.Add(obligor, obligee, commitment.EventId, change);
         }
 

@@ -93,10 +93,9 @@ public static class Trace
         /// <summary>Follows the next cash posting as read from the postings projection, without making a <see cref="Movement"/> of it.</summary>
         public void Follow(in LayerPosting cash)
         {
-            var posting = cash.Posting;
-            if (Assets.CurrencyOf(posting.Asset) == _currency)
+            if (Assets.CurrencyOf(cash.Asset) == _currency)
             {
-                Follow(posting.From, posting.To, posting.Quantity, cash.EffectiveOn, cash.DealId);
+                Follow(cash.From, cash.To, cash.Quantity, cash.EffectiveOn, cash.DealId);
             }
         }
 

@@ -96,8 +96,8 @@ public static class PostingsQuery
                 sequenceAt is { } sequence ? reader.GetInt64(sequence) : 0,
                 LocalDate.FromDateOnly(reader.GetFieldValue<DateOnly>(0)),
                 streamKey is null || CompanyProfile.IsCompanyStream(streamKey) ? null : streamKey,
-                new Posting(read.Layer, assetAt is { } asset ? names.Read(reader, asset) : read.Asset!,
-                    names.Read(reader, 1), names.Read(reader, 2), reader.GetDecimal(3)));
+                assetAt is { } asset ? names.Read(reader, asset) : read.Asset!,
+                names.Read(reader, 1), names.Read(reader, 2), reader.GetDecimal(3));
         }
     }
 
@@ -138,10 +138,20 @@ public static class PostingsQuery
 }
 
 /// <summary>
-/// One visible posting as trace and loops follow it: its event, that event's global sequence, its deal. What a
-/// <see cref="LayerRead"/> did not ask for is left empty: <see cref="Guid.Empty"/>, 0, null.
+/// One visible posting of a layer as trace and loops follow it: its event, that event's global sequence, its deal,
+/// and the posting's asset, parties and quantity, held here rather than in a <see cref="Posting"/>, which would be
+/// one more object per row of a million. What a <see cref="LayerRead"/> did not ask for is left empty:
+/// <see cref="Guid.Empty"/>, 0, null.
 /// </summary>
-public readonly record struct LayerPosting(Guid EventId, long Sequence, LocalDate EffectiveOn, string? DealId, Posting Posting);
+public readonly record struct LayerPosting(
+    Guid EventId, long Sequence, LocalDate EffectiveOn, string? DealId, string Asset, string From, string To, decimal Quantity)
+{
+    /// <summary>A posting of a folded event, as the projection would give it back.</summary>
+    public LayerPosting(Guid eventId, long sequence, LocalDate effectiveOn, string? dealId, Posting posting)
+        : this(eventId, sequence, effectiveOn, dealId, posting.Asset, posting.From, posting.To, posting.Quantity)
+    {
+    }
+}
 
 /// <summary>
 /// What <see cref="PostingsQuery.LayerPostingsAsync"/> reads: the postings of a layer (of one asset, when given; between
