@@ -5,7 +5,6 @@ using FlowLedger.Api.Tests.Fixtures;
 using FlowLedger.Projections.Balances;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NodaTime;
 using static FlowLedger.Api.Tests.Fixtures.LedgerClient;
@@ -165,10 +164,7 @@ public sealed class TraceAndLoopsTests(WorkedExampleFixture app) : IClassFixture
         var ct = TestContext.Current.CancellationToken;
         var store = app.Host.Services.GetRequiredService<IDocumentStore>();
         var log = new WarningsLog();
-        var warmUp = new AnalysisWarmUp(store, app.Clock, app.Host.Services.GetRequiredService<IHostApplicationLifetime>(), log);
-
-        await warmUp.StartAsync(ct);
-        await warmUp.ExecuteTask!;
+        await new AnalysisWarmUp(store, app.Clock, log).StartAsync(ct);
 
         Assert.Equal(new LocalDate(2025, 1, 10), await PostingsQuery.FirstPaymentDayAsync(store, ct));
         Assert.Empty(log.Warnings);
