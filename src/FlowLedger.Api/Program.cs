@@ -2,6 +2,7 @@ using FlowLedger.Api.Demo;
 using FlowLedger.Api.Hosting;
 using FlowLedger.Api.Ledger;
 using FlowLedger.Api.Live;
+using FlowLedger.Api.Reading;
 using FlowLedger.Api.Security;
 using JasperFx;
 using NodaTime;
@@ -21,6 +22,7 @@ builder.Services.AddHostedService<DemoScenarioLoader>();
 builder.Services.AddSingleton(sp => ApiKeyRing.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
 builder.Services.AddHostedService<OpenModeGuard>();
 builder.Services.AddRequestLimits();
+builder.Services.AddHostedService<AnalysisWarmUp>();
 
 builder.Host.UseWolverine(opts =>
 {

@@ -1,6 +1,12 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using FlowLedger.Api.Reading;
 using FlowLedger.Api.Tests.Fixtures;
+using FlowLedger.Projections.Balances;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using NodaTime;
 using static FlowLedger.Api.Tests.Fixtures.LedgerClient;
 
 namespace FlowLedger.Api.Tests;
@@ -150,5 +156,34 @@ public sealed class TraceAndLoopsTests(WorkedExampleFixture app) : IClassFixture
     public async Task Tracing_an_unknown_company_is_not_found()
     {
         Assert.Equal(HttpStatusCode.NotFound, (await _api.GetAsync("/api/trace?source=nobody")).Status);
+    }
+
+    [Fact]
+    public async Task The_warm_up_runs_every_analysis_up_to_the_first_payment_between_companies_without_a_failure()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var store = app.Host.Services.GetRequiredService<IDocumentStore>();
+        var log = new WarningsLog();
+        await new AnalysisWarmUp(store, app.Clock, log).StartAsync(ct);
+
+        Assert.Equal(new LocalDate(2025, 1, 10), await PostingsQuery.FirstPaymentDayAsync(store, ct));
+        Assert.Empty(log.Warnings);
+    }
+
+    private sealed class WarningsLog : ILogger<AnalysisWarmUp>
+    {
+        public List<string> Warnings { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel >= LogLevel.Warning)
+            {
+                Warnings.Add($"{formatter(state, exception)} {exception}");
+            }
+        }
     }
 }

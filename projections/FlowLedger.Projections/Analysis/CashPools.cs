@@ -3,7 +3,18 @@ namespace FlowLedger.Projections.Analysis;
 /// <summary>An amount of cash that is wholly the traced money or wholly not.</summary>
 internal readonly record struct Lot(decimal Amount, bool IsTagged)
 {
-    public static decimal TaggedIn(IEnumerable<Lot> lots) => lots.Where(lot => lot.IsTagged).Sum(lot => lot.Amount);
+    public static decimal TaggedIn(ReadOnlySpan<Lot> lots)
+    {
+        var tagged = 0m;
+        foreach (var lot in lots)
+        {
+            if (lot.IsTagged)
+            {
+                tagged += lot.Amount;
+            }
+        }
+        return tagged;
+    }
 }
 
 /// <summary>
@@ -16,12 +27,13 @@ internal abstract class CashPool
     public abstract decimal Tagged { get; }
 
     /// <summary>
-    /// Takes a payment out of the pool. Beyond what the pool holds, the excess is untagged (money the
-    /// ledger never saw) and the pool is left empty, never below zero.
+    /// Takes a payment out of the pool and adds the lots it took to <paramref name="taken"/>, in the order taken.
+    /// Beyond what the pool holds, the excess is untagged (money the ledger never saw) and the pool is left
+    /// empty, never below zero.
     /// </summary>
-    public abstract IReadOnlyList<Lot> Pay(decimal amount);
+    public abstract void Pay(decimal amount, List<Lot> taken);
 
-    public abstract void Receive(IReadOnlyList<Lot> lots);
+    public abstract void Receive(ReadOnlySpan<Lot> lots);
 
     public static CashPool For(TracePolicy policy) => policy switch
     {
@@ -47,23 +59,30 @@ internal sealed class ProportionalPool : CashPool
 
     public override decimal Tagged => _tagged;
 
-    public override IReadOnlyList<Lot> Pay(decimal amount)
+    public override void Pay(decimal amount, List<Lot> taken)
     {
         var tagged = TaggedShareOf(amount);
         _total = Math.Max(0m, _total - amount);
         _tagged -= tagged;
         var untagged = amount - tagged;
-        return (tagged, untagged) switch
+        if (tagged != 0)
         {
-            (0, _) => [new Lot(untagged, IsTagged: false)],
-            (_, 0) => [new Lot(tagged, IsTagged: true)],
-            _ => [new Lot(tagged, IsTagged: true), new Lot(untagged, IsTagged: false)],
-        };
+            taken.Add(new Lot(tagged, IsTagged: true));
+        }
+        if (tagged == 0 || untagged != 0)
+        {
+            taken.Add(new Lot(untagged, IsTagged: false));
+        }
     }
 
-    public override void Receive(IReadOnlyList<Lot> lots)
+    public override void Receive(ReadOnlySpan<Lot> lots)
     {
-        _total += lots.Sum(lot => lot.Amount);
+        var received = 0m;
+        foreach (var lot in lots)
+        {
+            received += lot.Amount;
+        }
+        _total += received;
         _tagged += Lot.TaggedIn(lots);
     }
 
@@ -72,6 +91,11 @@ internal sealed class ProportionalPool : CashPool
         if (amount >= _total)
         {
             return _tagged;
+        }
+        // Most pools hold none of the traced money; the share of nothing is nothing, without a division.
+        if (_tagged == 0)
+        {
+            return 0m;
         }
         // Dividing first keeps the product within range. The rounded share is then held to what the pool can
         // give: no more than its tagged money, and no less than the payment's excess over its untagged money,
@@ -95,9 +119,8 @@ internal sealed class LotQueue(bool newestFirst) : CashPool
 
     public override decimal Tagged => _tagged;
 
-    public override IReadOnlyList<Lot> Pay(decimal amount)
+    public override void Pay(decimal amount, List<Lot> taken)
     {
-        var taken = new List<Lot>();
         var due = amount;
         while (due > 0 && (newestFirst ? _lots.Last : _lots.First) is { } next)
         {
@@ -119,10 +142,9 @@ internal sealed class LotQueue(bool newestFirst) : CashPool
         {
             taken.Add(new Lot(due, IsTagged: false));
         }
-        return taken;
     }
 
-    public override void Receive(IReadOnlyList<Lot> lots)
+    public override void Receive(ReadOnlySpan<Lot> lots)
     {
         foreach (var lot in lots)
         {

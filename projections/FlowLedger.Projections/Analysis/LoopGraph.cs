@@ -77,14 +77,20 @@ public static class LoopGraph
         private readonly EdgeTally _edges = new(keepPostings: true);
         private long _position;
 
-        public override void Add(LayerPosting posting) => Add(LedgerMovements.Of(posting));
+        public override void Add(LayerPosting cash)
+        {
+            Add(cash.From, cash.To, Assets.CurrencyOf(cash.Asset), cash.Quantity, cash.EffectiveOn, cash.EventId);
+        }
 
-        public void Add(Movement movement)
+        public void Add(Movement movement) =>
+            Add(movement.From, movement.To, movement.Currency, movement.Amount, movement.EffectiveOn, movement.EventId);
+
+        private void Add(string payer, string payee, string paidIn, decimal amount, LocalDate effectiveOn, Guid eventId)
         {
             _position++;
-            if (movement.Currency == currency && IsOnOrAfter(movement.EffectiveOn, from))
+            if (paidIn == currency && IsOnOrAfter(effectiveOn, from))
             {
-                _edges.Add(movement.From, movement.To, movement.EventId, new EdgePosting(_position, movement.Amount, movement.EffectiveOn));
+                _edges.Add(payer, payee, eventId, new EdgePosting(_position, amount, effectiveOn));
             }
         }
 
@@ -94,20 +100,26 @@ public static class LoopGraph
     private sealed class CommitmentEdges(string currency, LocalDate? from) : LayerEdges
     {
         private readonly EdgeTally _edges = new(keepPostings: false);
+        // A few thousand promise assets recur on half a million postings: each is taken apart once.
+        private readonly Dictionary<string, (string Obligor, string Currency)> _promises = new(StringComparer.Ordinal);
         private long _position;
 
         public override void Add(LayerPosting commitment)
         {
             _position++;
-            var posting = commitment.Posting;
-            if (Assets.CurrencyOf(posting.Asset) != currency || !IsOnOrAfter(commitment.EffectiveOn, from))
+            ref var promise = ref CollectionsMarshal.GetValueRefOrAddDefault(_promises, commitment.Asset, out var seen);
+            if (!seen)
+            {
+                promise = (Assets.ObligorOf(commitment.Asset), Assets.CurrencyOf(commitment.Asset));
+            }
+            if (promise.Currency != currency || !IsOnOrAfter(commitment.EffectiveOn, from))
             {
                 return;
             }
-            var obligor = Assets.ObligorOf(posting.Asset);
-            var isPromise = posting.From == obligor;
-            var obligee = isPromise ? posting.To : posting.From;
-            var change = new EdgePosting(_position, isPromise ? posting.Quantity : -posting.Quantity, commitment.EffectiveOn);
+            var obligor = promise.Obligor;
+            var isPromise = commitment.From == obligor;
+            var obligee = isPromise ? commitment.To : commitment.From;
+            var change = new EdgePosting(_position, isPromise ? commitment.Quantity : -commitment.Quantity, commitment.EffectiveOn);
             _edges.Add(obligor, obligee, commitment.EventId, change);
         }
 
@@ -143,7 +155,7 @@ public static class LoopGraph
         }
 
         public IReadOnlyList<GraphEdge> ToList() =>
-            _firstPosted.Select(line => new GraphEdge(line.From, line.To, line.Total, line.EventIds, line.FirstPosition, line.Postings)).ToList();
+            _firstPosted.Select(line => new GraphEdge(line.From, line.To, line.Total, line.EventIds, line.FirstPosition, line.Postings.ToArray())).ToList();
 
         private sealed class Line(string from, string to, long firstPosition)
         {

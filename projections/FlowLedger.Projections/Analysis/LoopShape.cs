@@ -31,73 +31,68 @@ internal static class LoopShape
     });
 
     /// <summary>The rotation that brings the most money back to its start, ties broken by the tie rules.</summary>
-    private static Rotation BestRoundTrip(IReadOnlyList<GraphEdge> cycle)
-    {
-        var inPostingOrder = InPostingOrder(cycle);
-        return Enumerable.Range(0, cycle.Count)
-            .Select(start => RoundTrip(inPostingOrder, cycle.Count, start))
+    private static Rotation BestRoundTrip(IReadOnlyList<GraphEdge> cycle) =>
+        RoundTrips(cycle)
             .OrderByDescending(trip => trip.Flow)
             .ThenBy(trip => trip.Start, FirstPostedFirst(cycle))
             .First();
-    }
 
     /// <summary>
-    /// The postings of the cycle's edges in the order of SPEC §2, each with the index of its edge. Every edge holds
-    /// its postings in that order already (<see cref="LoopGraph"/> adds them so), so merging them takes one pass,
-    /// where sorting them all anew cost more than the rest of the search on a large store's busiest edges.
+    /// The temporal flow of every rotation: the first node of edge <c>start</c> has unlimited supply, every other node
+    /// passes on at most what it has received so far, in the order of SPEC §2. The postings of the cycle's edges are
+    /// merged into that order as they are scanned, and every rotation takes each posting in the same pass: each edge
+    /// holds its postings in order already (<see cref="LoopGraph"/> adds them so), so the merge is one pass, where
+    /// sorting them, or merging them once per rotation, cost more than the rest of the search on a large store's
+    /// busiest edges.
     /// </summary>
-    private static List<(int Edge, EdgePosting Posting)> InPostingOrder(IReadOnlyList<GraphEdge> cycle)
+    private static Rotation[] RoundTrips(IReadOnlyList<GraphEdge> cycle)
     {
-        var next = new int[cycle.Count];
-        var merged = new List<(int Edge, EdgePosting Posting)>(cycle.Sum(edge => edge.Postings.Count));
+        var length = cycle.Count;
+        var postings = cycle.Select(edge => edge.Postings as EdgePosting[] ?? [.. edge.Postings]).ToArray();
+        var next = new int[length];
+        // waiting[start * length + i]: what node i (where edge i begins) holds in the round trip from start; the start's own is never read.
+        var waiting = new decimal[length * length];
+        var cameBack = new decimal[length];
+        var closedOn = new LocalDate?[length];
         while (true)
         {
             var earliest = -1;
-            for (var edge = 0; edge < cycle.Count; edge++)
+            for (var edge = 0; edge < length; edge++)
             {
-                if (next[edge] < cycle[edge].Postings.Count &&
-                    (earliest < 0 || cycle[edge].Postings[next[edge]].Position < cycle[earliest].Postings[next[earliest]].Position))
+                if (next[edge] < postings[edge].Length &&
+                    (earliest < 0 || postings[edge][next[edge]].Position < postings[earliest][next[earliest]].Position))
                 {
                     earliest = edge;
                 }
             }
             if (earliest < 0)
             {
-                return merged;
+                break;
             }
-            merged.Add((earliest, cycle[earliest].Postings[next[earliest]++]));
-        }
-    }
-
-    /// <summary>
-    /// The temporal flow from the first node of edge <paramref name="start"/>: it has unlimited supply, every
-    /// other node passes on at most what it has received so far, in the order of SPEC §2.
-    /// </summary>
-    private static Rotation RoundTrip(IReadOnlyList<(int Edge, EdgePosting Posting)> inPostingOrder, int length, int start)
-    {
-        // Node i of the cycle is where edge i begins; the buffer of the start itself is never read.
-        var waiting = new decimal[length];
-        var cameBack = 0m;
-        LocalDate? closedOn = null;
-        foreach (var (edge, posting) in inPostingOrder)
-        {
-            var moved = edge == start ? posting.Amount : Math.Min(posting.Amount, waiting[edge]);
-            if (moved == 0)
+            var posting = postings[earliest][next[earliest]++];
+            var receiver = (earliest + 1) % length;
+            for (var start = 0; start < length; start++)
             {
-                continue;
-            }
-            waiting[edge] -= edge == start ? 0m : moved;
-            var next = (edge + 1) % length;
-            if (next == start)
-            {
-                cameBack += moved;
-                closedOn ??= posting.EffectiveOn;
-            }
-            else
-            {
-                waiting[next] += moved;
+                var moved = earliest == start ? posting.Amount : Math.Min(posting.Amount, waiting[start * length + earliest]);
+                if (moved == 0)
+                {
+                    continue;
+                }
+                if (earliest != start)
+                {
+                    waiting[start * length + earliest] -= moved;
+                }
+                if (receiver == start)
+                {
+                    cameBack[start] += moved;
+                    closedOn[start] ??= posting.EffectiveOn;
+                }
+                else
+                {
+                    waiting[start * length + receiver] += moved;
+                }
             }
         }
-        return new Rotation(start, cameBack, closedOn);
+        return Enumerable.Range(0, length).Select(start => new Rotation(start, cameBack[start], closedOn[start])).ToArray();
     }
 }

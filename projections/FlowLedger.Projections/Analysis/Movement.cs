@@ -25,6 +25,6 @@ public static class LedgerMovements
 
     /// <summary>A cash posting as the money it moved.</summary>
     public static Movement Of(LayerPosting cash) => new(
-        cash.Posting.From, cash.Posting.To, cash.Posting.Quantity, Assets.CurrencyOf(cash.Posting.Asset),
+        cash.From, cash.To, cash.Quantity, Assets.CurrencyOf(cash.Asset),
         cash.EffectiveOn, cash.Sequence, cash.EventId, cash.DealId);
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using FlowLedger.Domain;
+using FlowLedger.Projections.Balances;
 using NodaTime;
 
 namespace FlowLedger.Projections.Analysis;
@@ -68,6 +69,7 @@ public static class Trace
         // holds is untagged, and what it pays out is wholly tagged (an outflow in scope) or wholly not.
         private readonly Dictionary<string, CashPool> _pools = new(StringComparer.Ordinal);
         private readonly FlowTally _flows = new();
+        private readonly List<Lot> _paid = [];
         private decimal _traced, _returned, _leftLedger;
 
         internal TraceRun(string source, TracePolicy policy, string currency, string? dealId, LocalDate? from)
@@ -82,39 +84,55 @@ public static class Trace
         /// <summary>Follows the next movement; those in other currencies pass by.</summary>
         public void Follow(Movement movement)
         {
-            if (movement.Currency != _currency)
+            if (movement.Currency == _currency)
             {
-                return;
+                Follow(movement.From, movement.To, movement.Amount, movement.EffectiveOn, movement.DealId);
             }
-            IReadOnlyList<Lot> paid;
-            if (movement.From == _source)
+        }
+
+        /// <summary>Follows the next cash posting as read from the postings projection, without making a <see cref="Movement"/> of it.</summary>
+        public void Follow(in LayerPosting cash)
+        {
+            if (Assets.CurrencyOf(cash.Asset) == _currency)
             {
-                var inScope = (_dealId is null || movement.DealId == _dealId) && (_from is null || movement.EffectiveOn >= _from);
-                paid = [new Lot(movement.Amount, IsTagged: inScope)];
-                _traced += inScope ? movement.Amount : 0m;
+                Follow(cash.From, cash.To, cash.Quantity, cash.EffectiveOn, cash.DealId);
             }
-            else if (movement.From == Parties.External)
+        }
+
+        private void Follow(string from, string to, decimal amount, LocalDate effectiveOn, string? dealId)
+        {
+            // One list for every payment: a trace follows up to a million of them, and each would otherwise allocate its own.
+            var paid = _paid;
+            paid.Clear();
+            if (from == _source)
             {
-                paid = [new Lot(movement.Amount, IsTagged: false)];
+                var inScope = (_dealId is null || dealId == _dealId) && (_from is null || effectiveOn >= _from);
+                paid.Add(new Lot(amount, IsTagged: inScope));
+                _traced += inScope ? amount : 0m;
+            }
+            else if (from == Parties.External)
+            {
+                paid.Add(new Lot(amount, IsTagged: false));
             }
             else
             {
-                paid = PoolOf(movement.From).Pay(movement.Amount);
+                PoolOf(from).Pay(amount, paid);
             }
 
-            var tagged = Lot.TaggedIn(paid);
-            _flows.Add(movement.From, movement.To, tagged);
-            if (movement.To == _source)
+            var lots = CollectionsMarshal.AsSpan(paid);
+            var tagged = Lot.TaggedIn(lots);
+            _flows.Add(from, to, tagged);
+            if (to == _source)
             {
                 _returned += tagged;
             }
-            else if (movement.To == Parties.External)
+            else if (to == Parties.External)
             {
                 _leftLedger += tagged;
             }
             else
             {
-                PoolOf(movement.To).Receive(paid);
+                PoolOf(to).Receive(lots);
             }
         }
 

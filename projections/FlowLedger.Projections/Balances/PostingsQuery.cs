@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using FlowLedger.Domain;
 using Marten;
 using NodaTime;
@@ -85,20 +86,82 @@ public static class PostingsQuery
         command.Parameters.Add(new NpgsqlParameter("as_of", NpgsqlTypes.NpgsqlDbType.Date) { Value = (object?)asOf?.ToDateOnly() ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter("known_at", NpgsqlTypes.NpgsqlDbType.TimestampTz) { Value = knownAt.ToDateTimeOffset() });
 
-        // Party ids, deals and assets repeat on almost every row: each distinct one is kept once, not once per posting.
-        var names = new NameTable();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
+        // Decoding a row costs the app about as much as the analysis that takes it: the rows are read and decoded on
+        // another thread, a chunk at a time, while the analysis takes the chunks before, so the two use both cores.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var chunks = Channel.CreateBounded<LayerPosting[]>(new BoundedChannelOptions(ChunksAhead) { SingleReader = true, SingleWriter = true });
+        var reading = Task.Run(async () =>
         {
-            var streamKey = dealAt is { } deal ? names.Read(reader, deal) : null;
-            yield return new LayerPosting(
-                eventIdAt is { } eventId ? reader.GetGuid(eventId) : Guid.Empty,
-                sequenceAt is { } sequence ? reader.GetInt64(sequence) : 0,
-                LocalDate.FromDateOnly(reader.GetFieldValue<DateOnly>(0)),
-                streamKey is null || CompanyProfile.IsCompanyStream(streamKey) ? null : streamKey,
-                new Posting(read.Layer, assetAt is { } asset ? names.Read(reader, asset) : read.Asset!,
-                    names.Read(reader, 1), names.Read(reader, 2), reader.GetDecimal(3)));
+            try
+            {
+                // Party ids, deals and assets repeat on almost every row: each distinct one is kept once, not once per posting.
+                var names = new NameTable();
+                await using var reader = await command.ExecuteReaderAsync(stop.Token);
+                var chunk = new LayerPosting[ChunkRows];
+                var rows = 0;
+                while (await reader.ReadAsync(stop.Token))
+                {
+                    var streamKey = dealAt is { } deal ? names.Read(reader, deal) : null;
+                    chunk[rows++] = new LayerPosting(
+                        eventIdAt is { } eventId ? reader.GetGuid(eventId) : Guid.Empty,
+                        sequenceAt is { } sequence ? reader.GetInt64(sequence) : 0,
+                        LocalDate.FromDateOnly(reader.GetFieldValue<DateOnly>(0)),
+                        streamKey is null || CompanyProfile.IsCompanyStream(streamKey) ? null : streamKey,
+                        assetAt is { } asset ? names.Read(reader, asset) : read.Asset!,
+                        names.Read(reader, 1), names.Read(reader, 2), reader.GetDecimal(3));
+                    if (rows == ChunkRows)
+                    {
+                        await chunks.Writer.WriteAsync(chunk, stop.Token);
+                        chunk = new LayerPosting[ChunkRows];
+                        rows = 0;
+                    }
+                }
+                await chunks.Writer.WriteAsync(chunk[..rows], stop.Token);
+                chunks.Writer.Complete();
+            }
+            catch (Exception e)
+            {
+                chunks.Writer.Complete(e);
+            }
+        }, stop.Token);
+        try
+        {
+            await foreach (var chunk in chunks.Reader.ReadAllAsync(ct))
+            {
+                foreach (var posting in chunk)
+                {
+                    yield return posting;
+                }
+            }
         }
+        finally
+        {
+            // A reader that stops early stops the reading too, and the connection is closed only once it has.
+            await stop.CancelAsync();
+            await reading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>Rows per chunk: its array stays below the large object heap's threshold (85,000 bytes).</summary>
+    private const int ChunkRows = 1000;
+
+    private const int ChunksAhead = 8;
+
+    /// <summary>The day of the first cash payment between two companies in the table (visible now or not), if any.</summary>
+    public static async Task<LocalDate?> FirstPaymentDayAsync(IDocumentStore store, CancellationToken ct)
+    {
+        var schema = store.Options.Events.DatabaseSchemaName;
+        // The analysis index starts with (layer, effective_on): this walks it from the first cash entry to the first payment.
+        var sql = $"""
+            select min(effective_on) from {schema}.{PostingsTable.Name}
+            where layer = 'cash' and layer <> 'holding' and from_party <> @external and to_party <> @external
+            """;
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.Add(new NpgsqlParameter("external", NpgsqlTypes.NpgsqlDbType.Text) { Value = Parties.External });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) && !reader.IsDBNull(0) ? LocalDate.FromDateOnly(reader.GetFieldValue<DateOnly>(0)) : null;
     }
 
     /// <summary>Reads text columns into one shared string per distinct value, so what the analysis keeps holds each name once.</summary>
@@ -121,10 +184,20 @@ public static class PostingsQuery
 }
 
 /// <summary>
-/// One visible posting as trace and loops follow it: its event, that event's global sequence, its deal. What a
-/// <see cref="LayerRead"/> did not ask for is left empty: <see cref="Guid.Empty"/>, 0, null.
+/// One visible posting of a layer as trace and loops follow it: its event, that event's global sequence, its deal,
+/// and the posting's asset, parties and quantity, held here rather than in a <see cref="Posting"/>, which would be
+/// one more object per row of a million. What a <see cref="LayerRead"/> did not ask for is left empty:
+/// <see cref="Guid.Empty"/>, 0, null.
 /// </summary>
-public readonly record struct LayerPosting(Guid EventId, long Sequence, LocalDate EffectiveOn, string? DealId, Posting Posting);
+public readonly record struct LayerPosting(
+    Guid EventId, long Sequence, LocalDate EffectiveOn, string? DealId, string Asset, string From, string To, decimal Quantity)
+{
+    /// <summary>A posting of a folded event, as the projection would give it back.</summary>
+    public LayerPosting(Guid eventId, long sequence, LocalDate effectiveOn, string? dealId, Posting posting)
+        : this(eventId, sequence, effectiveOn, dealId, posting.Asset, posting.From, posting.To, posting.Quantity)
+    {
+    }
+}
 
 /// <summary>
 /// What <see cref="PostingsQuery.LayerPostingsAsync"/> reads: the postings of a layer (of one asset, when given; between

@@ -70,7 +70,7 @@ public sealed record TraceRequest(string Source, TracePolicy Policy, string Poli
         var read = new LayerRead(Layer.Cash, Assets.Cash(Currency), Detail: Deal is null ? PostingDetail.None : PostingDetail.Deal);
         await foreach (var cash in PostingsQuery.LayerPostingsAsync(store, read, at.AsOf, at.KnownAt!.Value, ct))
         {
-            trace.Follow(LedgerMovements.Of(cash));
+            trace.Follow(cash);
         }
         return trace.Result();
     }

@@ -54,5 +54,5 @@ public static class ProjectionCheck
     private static string Describe(CompanyBalance b) => System.Text.Json.JsonSerializer.Serialize(b);
 
     private static string Describe(LayerPosting e) =>
-        $"{e.EventId} #{e.Sequence} {e.EffectiveOn} {e.DealId}: {e.Posting.Layer} {e.Posting.Asset} {e.Posting.From}->{e.Posting.To} {e.Posting.Quantity}";
+        $"{e.EventId} #{e.Sequence} {e.EffectiveOn} {e.DealId}: {e.Asset} {e.From}->{e.To} {e.Quantity}";
 }

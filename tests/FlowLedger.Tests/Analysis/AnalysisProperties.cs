@@ -1,6 +1,8 @@
 using FlowLedger.Domain;
 using FlowLedger.Projections.Analysis;
+using FlowLedger.Projections.Balances;
 using FsCheck.Xunit;
+using NodaTime;
 
 namespace FlowLedger.Tests.Analysis;
 
@@ -17,6 +19,49 @@ public sealed class AnalysisProperties
             Assert.All(trace.Holders, holder => Assert.True(holder.Amount > 0, $"{policy}: {holder}"));
             Assert.All(trace.Flows, flow => Assert.True(flow.Amount > 0, $"{policy}: {flow}"));
         });
+
+    [Property(Arbitrary = [typeof(CashHistories)])]
+    public void A_trace_fed_the_postings_as_read_from_the_projection_equals_one_fed_movements(CashHistory history) =>
+        Assert.All(Enum.GetValues<TracePolicy>(), policy =>
+        {
+            var expected = Trace.Run(CashHistory.Source, history.Movements, policy, dealId: history.DealId, from: history.From);
+            var trace = Trace.Start(CashHistory.Source, policy, dealId: history.DealId, from: history.From);
+            foreach (var cash in history.Movements.Select(AsRead))
+            {
+                trace.Follow(cash);
+            }
+
+            Assert.Equal(Described(expected), Described(trace.Result()));
+        });
+
+    [Property(Arbitrary = [typeof(CashHistories)])]
+    public void The_cash_graph_built_from_the_postings_as_read_from_the_projection_equals_the_one_built_from_movements(CashHistory history)
+    {
+        var edges = LoopGraph.Of(Layer.Cash, from: history.From);
+        foreach (var cash in history.Movements.Select(AsRead))
+        {
+            edges.Add(cash);
+        }
+
+        Assert.Equal(
+            LoopGraph.Cash(history.Movements, from: history.From).Select(Described),
+            edges.ToList().Select(Described));
+    }
+
+    [Property(Arbitrary = [typeof(CashHistories)])]
+    public void Every_cash_loop_starts_where_SPEC_7s_scan_brings_the_most_money_back_and_says_how_much_and_when(LoopSearch search)
+    {
+        var graph = search.Graph.ToDictionary(edge => (edge.From, edge.To));
+
+        Assert.All(Loops.Find(graph.Values, Layer.Cash, search.MaxLength, limit: int.MaxValue).Loops, loop =>
+        {
+            var cycle = loop.Edges.Select(e => graph[(e.From, e.To)]).ToList();
+            var rotations = Enumerable.Range(0, cycle.Count).Select(start => ScanFrom(cycle, start)).ToList();
+
+            Assert.Equal(rotations.Max(r => r.Flow), loop.TemporalFlow);
+            Assert.Equal(rotations[0], (loop.TemporalFlow!.Value, loop.ClosedOn));
+        });
+    }
 
     [Property(Arbitrary = [typeof(CashHistories)])]
     public void Temporal_flow_never_exceeds_the_bottleneck_and_a_loop_closed_only_if_money_came_back(LoopSearch search) =>
@@ -81,6 +126,45 @@ public sealed class AnalysisProperties
                 Assert.Equal(whole.Count > limit, cut.Truncated);
             }
         });
+
+    /// <summary>SPEC §7's scan, as written there: the cycle's postings sorted anew, one rotation at a time.</summary>
+    private static (decimal Flow, LocalDate? ClosedOn) ScanFrom(IReadOnlyList<GraphEdge> cycle, int start)
+    {
+        var buffers = new decimal[cycle.Count];
+        var cameBack = 0m;
+        LocalDate? closedOn = null;
+        var inOrder = cycle.SelectMany((edge, index) => edge.Postings.Select(posting => (Edge: index, Posting: posting)))
+            .OrderBy(p => p.Posting.Position);
+        foreach (var (edge, posting) in inOrder)
+        {
+            var moved = edge == start ? posting.Amount : Math.Min(posting.Amount, buffers[edge]);
+            buffers[edge] -= edge == start ? 0m : moved;
+            var next = (edge + 1) % cycle.Count;
+            if (next == start)
+            {
+                cameBack += moved;
+                closedOn ??= moved > 0 ? posting.EffectiveOn : null;
+            }
+            else
+            {
+                buffers[next] += moved;
+            }
+        }
+        return (cameBack, closedOn);
+    }
+
+    /// <summary>A cash movement as <see cref="PostingsQuery.LayerPostingsAsync"/> reads it.</summary>
+    private static LayerPosting AsRead(Movement m) =>
+        new(m.EventId, m.Sequence, m.EffectiveOn, m.DealId, new Posting(Layer.Cash, Assets.Cash(m.Currency), m.From, m.To, m.Amount));
+
+    private static string Described(TraceResult trace) =>
+        $"{trace.Traced} {trace.ReturnedToSource} {trace.LeftLedger} " +
+        string.Join("; ", trace.Holders.Select(h => $"{h.CompanyId} {h.Amount}")) + " | " +
+        string.Join("; ", trace.Flows.Select(f => $"{f.From}→{f.To} {f.Amount}"));
+
+    private static string Described(GraphEdge edge) =>
+        $"{edge.From}→{edge.To} {edge.Total} first {edge.FirstPosition} [{string.Join(",", edge.EventIds)}] " +
+        string.Join(", ", edge.Postings.Select(p => $"{p.Position}:{p.Amount}@{p.EffectiveOn}"));
 
     private static string Described(Loop loop) =>
         $"{string.Join(" → ", loop.Path)} bottleneck {loop.Bottleneck} flow {loop.TemporalFlow} closed {loop.ClosedOn} " +
