@@ -33,7 +33,8 @@ public static class SubscriptionsStreamEndpoint
 
             if (lastEventId is { } after && after < liveAfter)
             {
-                await foreach (var page in feed.CatchUpAsync(after, liveAfter, topics, ct))
+                // A page of events none of the topics follow has nothing to send, and no flush to wait for.
+                await foreach (var page in feed.CatchUpAsync(after, liveAfter, topics, ct).Where(p => p.Updates.Count > 0))
                 {
                     await stream.SendAsync(ServerSentEvents.Encode(page.Updates), ct);
                 }
