@@ -154,7 +154,7 @@ public static class PostingsQuery
         // The analysis index starts with (layer, effective_on): this walks it from the first cash entry to the first payment.
         var sql = $"""
             select min(effective_on) from {schema}.{PostingsTable.Name}
-            where layer = 'cash' and layer <> 'holding' and from_party <> @external and to_party <> @external
+            where layer = 'cash' and from_party <> @external and to_party <> @external
             """;
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync(ct);
