@@ -38,6 +38,8 @@ builder.Host.UseWolverine(opts =>
     opts.Policies.OnException<WebhookRefusedException>().Or<HttpRequestException>().Or<TaskCanceledException>()
         .ScheduleRetry(WebhookRetryDelays).Then.MoveToErrorQueue();
 });
+// After Wolverine's own start, so the wait sees the node join the cluster.
+builder.Services.AddHostedService<LiveFeedReadiness>();
 builder.Services.AddHttpClient(DeliverWebhookHandler.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
 builder.Services.AddWolverineHttp();
 

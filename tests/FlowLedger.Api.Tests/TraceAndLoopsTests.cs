@@ -164,9 +164,9 @@ public sealed class TraceAndLoopsTests(WorkedExampleFixture app) : IClassFixture
         var ct = TestContext.Current.CancellationToken;
         var store = app.Host.Services.GetRequiredService<IDocumentStore>();
         var log = new WarningsLog();
-        await new AnalysisWarmUp(store, app.Clock, log).StartAsync(ct);
+        await new AnalysisWarmUp(app.Host.Services, store, app.Clock, log).StartAsync(ct);
 
-        Assert.Equal(new LocalDate(2025, 1, 10), await PostingsQuery.FirstPaymentDayAsync(store, ct));
+        Assert.Equal(new FirstPayment(new LocalDate(2025, 1, 10), "x"), await PostingsQuery.FirstPaymentAsync(store, ct));
         Assert.Empty(log.Warnings);
     }
 

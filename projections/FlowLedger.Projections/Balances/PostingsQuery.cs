@@ -147,21 +147,25 @@ public static class PostingsQuery
 
     private const int ChunksAhead = 8;
 
-    /// <summary>The day of the first cash payment between two companies in the table (visible now or not), if any.</summary>
-    public static async Task<LocalDate?> FirstPaymentDayAsync(IDocumentStore store, CancellationToken ct)
+    /// <summary>The first cash payment between two companies in the table (visible now or not), if any: its day and payer.</summary>
+    public static async Task<FirstPayment?> FirstPaymentAsync(IDocumentStore store, CancellationToken ct)
     {
         var schema = store.Options.Events.DatabaseSchemaName;
         // The analysis index starts with (layer, effective_on): this walks it from the first cash entry to the first payment.
         var sql = $"""
-            select min(effective_on) from {schema}.{PostingsTable.Name}
+            select effective_on, from_party from {schema}.{PostingsTable.Name}
             where layer = 'cash' and from_party <> @external and to_party <> @external
+            order by effective_on
+            limit 1
             """;
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync(ct);
         await using var command = new NpgsqlCommand(sql, connection);
         command.Parameters.Add(new NpgsqlParameter("external", NpgsqlTypes.NpgsqlDbType.Text) { Value = Parties.External });
         await using var reader = await command.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct) && !reader.IsDBNull(0) ? LocalDate.FromDateOnly(reader.GetFieldValue<DateOnly>(0)) : null;
+        return await reader.ReadAsync(ct)
+            ? new FirstPayment(LocalDate.FromDateOnly(reader.GetFieldValue<DateOnly>(0)), reader.GetString(1))
+            : null;
     }
 
     /// <summary>Reads text columns into one shared string per distinct value, so what the analysis keeps holds each name once.</summary>
@@ -216,3 +220,6 @@ public enum PostingDetail
     Asset = 8,
     All = EventId | Sequence | Deal | Asset,
 }
+
+/// <summary>The ledger's first payment between two companies: its day, and the company that paid.</summary>
+public sealed record FirstPayment(LocalDate Day, string Payer);
