@@ -11,6 +11,26 @@ namespace FlowLedger.Api.Tests;
 public sealed class MultiNodeTests(PostgresServer server)
 {
     [Fact]
+    public async Task A_node_answers_only_once_the_live_feed_runs_and_a_node_joining_later_leaves_it_where_it_runs()
+    {
+        var database = await server.CreateDatabaseAsync();
+        var environment = new Dictionary<string, string?> { ["ConnectionStrings__Marten"] = database, ["FlowLedger__LoadDemo"] = "false" };
+
+        await using var nodeA = await AppProcess.StartAsync(environment, TestContext.Current.CancellationToken);
+        Assert.Equal(1, await LiveFeedAssignmentsAsync(database));
+
+        await using var nodeB = await AppProcess.StartAsync(environment, TestContext.Current.CancellationToken);
+        Assert.Equal(1, await LiveFeedAssignmentsAsync(database));
+    }
+
+    /// <summary>How many nodes Wolverine's table says run the live feed (its agents are named <c>…/live-feed/all</c>).</summary>
+    private static async Task<long> LiveFeedAssignmentsAsync(string database)
+    {
+        var schema = await Sql.ScalarAsync<string>(database, "select schemaname from pg_tables where tablename = 'wolverine_node_assignments'");
+        return await Sql.ScalarAsync<long>(database, $"select count(*) from {schema}.wolverine_node_assignments where id like '%/live-feed/all'");
+    }
+
+    [Fact]
     public async Task A_subscriber_on_node_B_gets_what_node_A_records_and_each_update_is_delivered_once()
     {
         var environment = new Dictionary<string, string?>
