@@ -67,7 +67,7 @@ public static class LoopGraph
         }
 
         /// <summary>Takes the next posting of the layer; those of other currencies or before the first day only keep their place in the order.</summary>
-        public abstract void Add(LayerPosting posting);
+        public abstract void Add(in LayerPosting posting);
 
         public abstract IReadOnlyList<GraphEdge> ToList();
     }
@@ -77,7 +77,7 @@ public static class LoopGraph
         private readonly EdgeTally _edges = new(keepPostings: true);
         private long _position;
 
-        public override void Add(LayerPosting cash)
+        public override void Add(in LayerPosting cash)
         {
             Add(cash.From, cash.To, Assets.CurrencyOf(cash.Asset), cash.Quantity, cash.EffectiveOn, cash.EventId);
         }
@@ -104,7 +104,7 @@ public static class LoopGraph
         private readonly Dictionary<string, (string Obligor, string Currency)> _promises = new(StringComparer.Ordinal);
         private long _position;
 
-        public override void Add(LayerPosting commitment)
+        public override void Add(in LayerPosting commitment)
         {
             _position++;
             ref var promise = ref CollectionsMarshal.GetValueRefOrAddDefault(_promises, commitment.Asset, out var seen);

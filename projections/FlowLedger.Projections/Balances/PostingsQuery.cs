@@ -41,10 +41,11 @@ public static class PostingsQuery
 
     /// <summary>
     /// The postings of one layer (cash or commitment) visible at a point in time, in the order of SPEC §2 — what trace
-    /// and loops follow. They stream from a covering index in that order, one at a time, so a request holds only what
-    /// its analysis keeps, not the millions of postings of a large store; and only the columns asked for are sent.
+    /// and loops follow. They stream from a covering index in that order, a chunk at a time, so a request holds only
+    /// what its analysis keeps, not the millions of postings of a large store; and only the columns asked for are sent.
+    /// Chunks rather than single postings: stepping an async enumerator once per posting cost more than some analyses.
     /// </summary>
-    public static async IAsyncEnumerable<LayerPosting> LayerPostingsAsync(
+    public static async IAsyncEnumerable<ReadOnlyMemory<LayerPosting>> LayerPostingChunksAsync(
         IDocumentStore store, LayerRead read, LocalDate? asOf, Instant knownAt, [EnumeratorCancellation] CancellationToken ct)
     {
         if (read.Layer is not (Layer.Cash or Layer.Commitment))
@@ -89,7 +90,7 @@ public static class PostingsQuery
         // Decoding a row costs the app about as much as the analysis that takes it: the rows are read and decoded on
         // another thread, a chunk at a time, while the analysis takes the chunks before, so the two use both cores.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var chunks = Channel.CreateBounded<LayerPosting[]>(new BoundedChannelOptions(ChunksAhead) { SingleReader = true, SingleWriter = true });
+        var chunks = Channel.CreateBounded<ReadOnlyMemory<LayerPosting>>(new BoundedChannelOptions(ChunksAhead) { SingleReader = true, SingleWriter = true });
         var reading = Task.Run(async () =>
         {
             try
@@ -116,7 +117,7 @@ public static class PostingsQuery
                         rows = 0;
                     }
                 }
-                await chunks.Writer.WriteAsync(chunk[..rows], stop.Token);
+                await chunks.Writer.WriteAsync(chunk.AsMemory(0, rows), stop.Token);
                 chunks.Writer.Complete();
             }
             catch (Exception e)
@@ -128,10 +129,7 @@ public static class PostingsQuery
         {
             await foreach (var chunk in chunks.Reader.ReadAllAsync(ct))
             {
-                foreach (var posting in chunk)
-                {
-                    yield return posting;
-                }
+                yield return chunk;
             }
         }
         finally
@@ -204,7 +202,7 @@ public readonly record struct LayerPosting(
 }
 
 /// <summary>
-/// What <see cref="PostingsQuery.LayerPostingsAsync"/> reads: the postings of a layer (of one asset, when given; between
+/// What <see cref="PostingsQuery.LayerPostingChunksAsync"/> reads: the postings of a layer (of one asset, when given; between
 /// companies only, when asked), each with its day, parties and quantity, and the <paramref name="Detail"/> asked for.
 /// </summary>
 public sealed record LayerRead(Layer Layer, string? Asset = null, bool CompaniesOnly = false, PostingDetail Detail = PostingDetail.None);

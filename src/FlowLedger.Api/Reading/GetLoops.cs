@@ -78,9 +78,12 @@ public sealed record LoopsRequest(LocalDate? From, Layer Layer, string LayerName
         // Cash comes as one asset per currency; a commitment's asset names its obligor, so the graph picks the currency.
         // @external is never a node of a loop, so its postings need not be read.
         var read = new LayerRead(Layer, Layer == Layer.Cash ? Assets.Cash(Currency) : null, CompaniesOnly: true, PostingDetail.EventId);
-        await foreach (var posting in PostingsQuery.LayerPostingsAsync(store, read, at.AsOf, at.KnownAt!.Value, ct))
+        await foreach (var chunk in PostingsQuery.LayerPostingChunksAsync(store, read, at.AsOf, at.KnownAt!.Value, ct))
         {
-            edges.Add(posting);
+            foreach (ref readonly var posting in chunk.Span)
+            {
+                edges.Add(in posting);
+            }
         }
         return Loops.Find(edges.ToList(), Layer, MaxLength, MinAmount, Limit, GetLoopsEndpoint.SearchBudget);
     }

@@ -68,9 +68,12 @@ public sealed record TraceRequest(string Source, TracePolicy Policy, string Poli
         var trace = Trace.Start(Source, Policy, Currency, Deal, From);
         // The deal of each payment matters only to a trace kept to one deal.
         var read = new LayerRead(Layer.Cash, Assets.Cash(Currency), Detail: Deal is null ? PostingDetail.None : PostingDetail.Deal);
-        await foreach (var cash in PostingsQuery.LayerPostingsAsync(store, read, at.AsOf, at.KnownAt!.Value, ct))
+        await foreach (var chunk in PostingsQuery.LayerPostingChunksAsync(store, read, at.AsOf, at.KnownAt!.Value, ct))
         {
-            trace.Follow(cash);
+            foreach (ref readonly var cash in chunk.Span)
+            {
+                trace.Follow(in cash);
+            }
         }
         return trace.Result();
     }

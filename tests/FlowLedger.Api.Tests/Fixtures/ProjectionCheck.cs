@@ -40,8 +40,8 @@ public static class ProjectionCheck
                         .Where(p => p.Layer == layer && (asset is null || p.Asset == asset))
                         .Where(p => !companiesOnly || (p.From != Parties.External && p.To != Parties.External))
                         .Select(p => new LayerPosting(posted.EventId, posted.Sequence, posted.EffectiveOn, posted.DealId, p)));
-                var postedByProjection = await PostingsQuery.LayerPostingsAsync(store, new LayerRead(layer, asset, companiesOnly, PostingDetail.All), point.AsOf, point.KnownAt!.Value, TestContext.Current.CancellationToken)
-                    .ToListAsync(TestContext.Current.CancellationToken);
+                var postedByProjection = (await PostingsQuery.LayerPostingChunksAsync(store, new LayerRead(layer, asset, companiesOnly, PostingDetail.All), point.AsOf, point.KnownAt!.Value, TestContext.Current.CancellationToken)
+                    .ToListAsync(TestContext.Current.CancellationToken)).SelectMany(chunk => chunk.ToArray());
                 Assert.Equal(
                     string.Join("\n", postedByFold.Select(Describe)),
                     string.Join("\n", postedByProjection.Select(Describe)));

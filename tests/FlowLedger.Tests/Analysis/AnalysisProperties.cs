@@ -153,7 +153,7 @@ public sealed class AnalysisProperties
         return (cameBack, closedOn);
     }
 
-    /// <summary>A cash movement as <see cref="PostingsQuery.LayerPostingsAsync"/> reads it.</summary>
+    /// <summary>A cash movement as <see cref="PostingsQuery.LayerPostingChunksAsync"/> reads it.</summary>
     private static LayerPosting AsRead(Movement m) =>
         new(m.EventId, m.Sequence, m.EffectiveOn, m.DealId, new Posting(Layer.Cash, Assets.Cash(m.Currency), m.From, m.To, m.Amount));
 
