@@ -65,9 +65,8 @@ public static class Trace
         private readonly string _currency;
         private readonly string? _dealId;
         private readonly LocalDate? _from;
-        // The source keeps no pool: the traced money that comes back to it leaves the trace, so whatever it
-        // holds is untagged, and what it pays out is wholly tagged (an outflow in scope) or wholly not.
-        private readonly Dictionary<string, CashPool> _pools = new(StringComparer.Ordinal);
+        // One look-up per party of a payment; the payment's pools and its edge in the tally then hang off the parties.
+        private readonly Dictionary<string, Party> _parties = new(StringComparer.Ordinal);
         private readonly FlowTally _flows = new();
         private readonly List<Lot> _paid = [];
         private decimal _traced, _returned, _leftLedger;
@@ -101,54 +100,91 @@ public static class Trace
 
         private void Follow(string from, string to, decimal amount, LocalDate effectiveOn, string? dealId)
         {
+            var payer = PartyOf(from);
+            var payee = PartyOf(to);
             // One list for every payment: a trace follows up to a million of them, and each would otherwise allocate its own.
             var paid = _paid;
             paid.Clear();
-            if (from == _source)
+            switch (payer.Role)
             {
-                var inScope = (_dealId is null || dealId == _dealId) && (_from is null || effectiveOn >= _from);
-                paid.Add(new Lot(amount, IsTagged: inScope));
-                _traced += inScope ? amount : 0m;
-            }
-            else if (from == Parties.External)
-            {
-                paid.Add(new Lot(amount, IsTagged: false));
-            }
-            else
-            {
-                PoolOf(from).Pay(amount, paid);
+                case PartyRole.Source:
+                    var inScope = (_dealId is null || dealId == _dealId) && (_from is null || effectiveOn >= _from);
+                    paid.Add(new Lot(amount, IsTagged: inScope));
+                    _traced += inScope ? amount : 0m;
+                    break;
+                case PartyRole.External:
+                    paid.Add(new Lot(amount, IsTagged: false));
+                    break;
+                default:
+                    payer.Pool!.Pay(amount, paid);
+                    break;
             }
 
             var lots = CollectionsMarshal.AsSpan(paid);
             var tagged = Lot.TaggedIn(lots);
-            _flows.Add(from, to, tagged);
-            if (to == _source)
+            _flows.Add(payer, payee, tagged);
+            switch (payee.Role)
             {
-                _returned += tagged;
-            }
-            else if (to == Parties.External)
-            {
-                _leftLedger += tagged;
-            }
-            else
-            {
-                PoolOf(to).Receive(lots);
+                case PartyRole.Source:
+                    _returned += tagged;
+                    break;
+                case PartyRole.External:
+                    _leftLedger += tagged;
+                    break;
+                default:
+                    payee.Pool!.Receive(lots);
+                    break;
             }
         }
 
         public TraceResult Result()
         {
-            var holders = _pools
-                .Where(pool => pool.Value.Tagged > 0)
-                .OrderBy(pool => pool.Key, StringComparer.Ordinal)
-                .Select(pool => new TraceHolder(pool.Key, Normalized(pool.Value.Tagged)))
+            var holders = _parties.Values
+                .Where(party => party.Pool is { Tagged: > 0 })
+                .OrderBy(party => party.Name, StringComparer.Ordinal)
+                .Select(party => new TraceHolder(party.Name, Normalized(party.Pool!.Tagged)))
                 .ToList();
             return new TraceResult(_source, _policy, _currency, Normalized(_traced), Normalized(_returned), Normalized(_leftLedger),
                 holders, _flows.InFirstOccurrenceOrder());
         }
 
-        private CashPool PoolOf(string company) =>
-            _pools.TryGetValue(company, out var pool) ? pool : _pools[company] = CashPool.For(_policy);
+        private Party PartyOf(string name)
+        {
+            if (_parties.TryGetValue(name, out var party))
+            {
+                return party;
+            }
+            // The source keeps no pool: the traced money that comes back to it leaves the trace, so whatever it
+            // holds is untagged, and what it pays out is wholly tagged (an outflow in scope) or wholly not.
+            party = name == _source ? new Party(name, PartyRole.Source, pool: null)
+                : name == Parties.External ? new Party(name, PartyRole.External, pool: null)
+                : new Party(name, PartyRole.Company, CashPool.For(_policy));
+            _parties.Add(name, party);
+            return party;
+        }
+    }
+
+    private enum PartyRole
+    {
+        Company,
+        Source,
+        External,
+    }
+
+    /// <summary>
+    /// A party as one trace knows it, made once per name, so the object stands for the name: the tally can key
+    /// edges by it without hashing names again.
+    /// </summary>
+    private sealed class Party(string name, PartyRole role, CashPool? pool)
+    {
+        public string Name { get; } = name;
+
+        public PartyRole Role { get; } = role;
+
+        public CashPool? Pool { get; } = pool;
+
+        /// <summary>Where each payee this party has paid traced money to sits in the tally.</summary>
+        public Dictionary<Party, int> TallyIndexOfPayee { get; } = [];
     }
 
     /// <summary>Rounded shares carry trailing zeros (2.000000000000); the answer shows the number, 2.</summary>
@@ -157,25 +193,27 @@ public static class Trace
     /// <summary>Tagged money per edge, edges in the order they first carried some.</summary>
     private sealed class FlowTally
     {
-        private readonly Dictionary<(string From, string To), decimal> _amounts = new();
-        private readonly List<(string From, string To)> _firstCarried = [];
+        private readonly List<(Party From, Party To)> _firstCarried = [];
+        private readonly List<decimal> _amounts = [];
 
-        public void Add(string from, string to, decimal tagged)
+        public void Add(Party from, Party to, decimal tagged)
         {
             if (tagged == 0)
             {
                 return;
             }
-            // One lookup per payment: a trace can carry tagged money along most of a million payments.
-            ref var amount = ref CollectionsMarshal.GetValueRefOrAddDefault(_amounts, (from, to), out var carriedBefore);
+            // One look-up per payment, by reference: a trace can carry tagged money along most of a million payments.
+            ref var index = ref CollectionsMarshal.GetValueRefOrAddDefault(from.TallyIndexOfPayee, to, out var carriedBefore);
             if (!carriedBefore)
             {
+                index = _firstCarried.Count;
                 _firstCarried.Add((from, to));
+                _amounts.Add(0m);
             }
-            amount += tagged;
+            CollectionsMarshal.AsSpan(_amounts)[index] += tagged;
         }
 
         public IReadOnlyList<TraceFlow> InFirstOccurrenceOrder() =>
-            _firstCarried.Select(edge => new TraceFlow(edge.From, edge.To, Normalized(_amounts[edge]))).ToList();
+            _firstCarried.Select((edge, index) => new TraceFlow(edge.From.Name, edge.To.Name, Normalized(_amounts[index]))).ToList();
     }
 }
