@@ -42,7 +42,8 @@ public abstract record RecordOutcome
 /// decision when another writer got there first — so concurrent writers can never together break
 /// a rule that each one checked alone.
 /// </summary>
-public sealed class LedgerRecorder(IDocumentStore store, LedgerWriterConnections connections, IClock clock, ILogger<LedgerRecorder> logger)
+public sealed class LedgerRecorder(
+    IDocumentStore store, LedgerWriterConnections connections, EventAppendNotifier notifier, IClock clock, ILogger<LedgerRecorder> logger)
 {
     private const int MaxAttempts = 8;
 
@@ -63,6 +64,10 @@ public sealed class LedgerRecorder(IDocumentStore store, LedgerWriterConnections
                 }
                 var appended = Append(session, entries, decision);
                 await session.SaveChangesAsync(ct);
+                if (appended.Count > 0)
+                {
+                    notifier.EventsCommitted();
+                }
                 return new RecordOutcome.Recorded(await AcknowledgeAsync(session, entries, decision, appended, ct));
             }
             catch (Exception ex) when (IsWriteConflict(ex))

@@ -36,8 +36,9 @@ public static class LedgerStore
 
                 options.Events.StreamIdentity = StreamIdentity.AsString;
                 options.Events.MetadataConfig.UserNameEnabled = true;
-                // Wakes the node running the live-feed subscription at each commit instead of at its next poll.
-                options.Events.UseListenNotifyForEventAppends = true;
+                // Wakes the node running the live-feed subscription after commits instead of at its next poll; the
+                // recorder notifies after its commits (see EventAppendNotifier for why not Marten's own switch).
+                options.Projections.Wakeup = sp.GetRequiredService<EventAppendNotifier>().Wakeup;
                 foreach (var (name, type) in EventCatalog.Types)
                 {
                     options.Events.MapEventType(type, name);
@@ -63,6 +64,7 @@ public static class LedgerStore
         // After Marten's own start-up work, which adds the column this fills.
         services.AddHostedService<PostingSequenceBackfill>();
         services.AddSingleton<LedgerWriterConnections>();
+        services.AddSingleton<EventAppendNotifier>();
         services.AddSingleton<LedgerRecorder>();
         services.AddSingleton<LiveFeed>();
         services.AddSingleton<AuditChain>();

@@ -33,7 +33,10 @@ public sealed class LiveFeedSubscription() : BatchSubscription(Name)
     public override async Task ProcessEventsAsync(
         EventRange page, ISubscriptionController controller, IDocumentOperations operations, IMessageBus bus, CancellationToken cancellationToken)
     {
-        var webhooks = await operations.Query<Webhook>().ToListAsync(cancellationToken);
+        // Read at every page, so a webhook registered on any node gets the next page. In SQL rather than LINQ: Marten
+        // parsed the LINQ query again at every page, about 2% of the app's CPU under 250 commands/s.
+        var table = operations.DocumentStore.Options.FindOrResolveDocumentType(typeof(Webhook)).TableName.QualifiedName;
+        var webhooks = await operations.QueryAsync<Webhook>($"select data from {table}", cancellationToken);
         if (webhooks.Count > 0 && page.Events.Count > 0)
         {
             var events = await ListEventsEndpoint.ReadAsync(
