@@ -52,7 +52,8 @@ public sealed class EventAppendNotifierTests(AppFixture app) : IClassFixture<App
             var deadline = DateTime.UtcNow + window;
             while (deadline - DateTime.UtcNow is { Ticks: > 0 } left && !(stopAtFirst && count > 0))
             {
-                await listener.WaitAsync(left, TestContext.Current.CancellationToken);
+                // Npgsql waits without end on a timeout of 0 ms, which a remainder under a millisecond would round to.
+                await listener.WaitAsync(Math.Max(1, (int)Math.Ceiling(left.TotalMilliseconds)), TestContext.Current.CancellationToken);
             }
         }
         finally
