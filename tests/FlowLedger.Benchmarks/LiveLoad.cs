@@ -37,10 +37,11 @@ public sealed class LiveLoad(HttpClient http, string baseUrl, string payer, stri
         var inFlight = new List<Task>(total);
         for (var i = 0; i < total; i++)
         {
-            var due = TimeSpan.FromSeconds((double)i / rate);
-            if (due > clock.Elapsed)
+            // Read once: a second reading could pass the due time and ask Task.Delay for a negative wait.
+            var wait = TimeSpan.FromSeconds((double)i / rate) - clock.Elapsed;
+            if (wait > TimeSpan.Zero)
             {
-                await Task.Delay(due - clock.Elapsed, ct);
+                await Task.Delay(wait, ct);
             }
             inFlight.Add(SendOneAsync(i));
         }
