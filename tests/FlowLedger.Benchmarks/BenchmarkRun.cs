@@ -449,11 +449,15 @@ public sealed class BenchmarkRun(BenchOptions options, GeneratedLedger ledger)
         await Task.Delay(TimeSpan.FromSeconds(5), ct);
         _notes.Add($"P7: {cpu.PerCommand(latency.Count)}, delivery to the subscribers included");
         var delivery = subscribers.Latencies;
+        var sinceRecorded = subscribers.SinceRecorded;
         var expected = (long)subscribers.Connected * subscribers.SentAt.Count;
-        _rows.Add([$"P7 commit → SSE delivery, {subscribers.Connected:N0} subscribers, {P7Rate} commands/s for {options.LiveSeconds} s",
-            delivery.Describe(), $"p99 ≤ {P7P99TargetMs} ms", Met(delivery.At(0.99) <= P7P99TargetMs, P7P99TargetMs / delivery.At(0.99))]);
+        _rows.Add([$"P7 commit → SSE delivery, {subscribers.Connected:N0} subscribers, {P7Rate} commands/s for {options.LiveSeconds} s, from the recorded instant",
+            sinceRecorded.Describe(), $"p99 ≤ {P7P99TargetMs} ms", Met(sinceRecorded.At(0.99) <= P7P99TargetMs, P7P99TargetMs / sinceRecorded.At(0.99))]);
+        _rows.Add(["P7 the same deliveries of every subscriber, from the send of the command", delivery.Describe(), "(reported)", ""]);
         _notes.Add($"P7: {delivery.Count:N0} of {expected:N0} expected deliveries arrived within 5 s of the last command; the commands themselves answered in {latency.Describe()}. " +
-                   "Delivery is timed from the moment the command was sent (an upper bound of commit → delivery), by a harness that shares the 2 cores with the server.");
+                   "The target's row times a delivery from the event's recordedAt, which the recorder takes just before its commit on this machine's clock " +
+                   $"(an upper bound of commit → delivery), on one subscriber in {LiveLoad.Subscribers.RecordedSampleEvery}; the next row times every delivery from the " +
+                   "moment its command was sent, so it also holds the command's own wait. The harness shares the 2 cores with the server.");
         Fail(refused, "P7");
     }
 

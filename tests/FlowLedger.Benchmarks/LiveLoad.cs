@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Text;
 
@@ -20,8 +21,8 @@ public sealed class LatencySample(IEnumerable<double> milliseconds)
 
 /// <summary>
 /// P2 and P7 (SPEC §12): single commands sent open-loop at a fixed rate — each on its schedule, whether or
-/// not earlier ones have answered — and, for P7, SSE subscribers timing each event from the moment its
-/// command was sent until it reached them.
+/// not earlier ones have answered — and, for P7, SSE subscribers timing each event until it reached them: from the
+/// moment its command was sent, and, on a sample of them, from its recorded instant.
 /// </summary>
 public sealed class LiveLoad(HttpClient http, string baseUrl, string payer, string payee)
 {
@@ -72,13 +73,23 @@ public sealed class LiveLoad(HttpClient http, string baseUrl, string payer, stri
     /// <summary>
     /// Opens <paramref name="count"/> SSE connections on the events topic and records, for every event
     /// each of them receives whose description is in <paramref name="sentAt"/> (filled while they listen),
-    /// the time since its command was sent.
+    /// the time since its command was sent; and, on every <see cref="RecordedSampleEvery"/>th connection, the time
+    /// since the instant the event was recorded.
     /// </summary>
     public sealed class Subscribers : IAsyncDisposable
     {
+        /// <summary>
+        /// The recorded instant is the recorder's clock just before it commits, on the same machine as the harness, so the
+        /// time since it bounds commit → delivery from above without the command's wait for a core, a connection and its
+        /// reads, which the time since the send includes. Parsing it costs the harness, which shares the cores with the
+        /// server, so only one connection in this many does.
+        /// </summary>
+        public const int RecordedSampleEvery = 10;
+
         private readonly CancellationTokenSource _stop = new();
         private readonly List<Task> _readers = [];
         private readonly ConcurrentBag<double> _latencies = new();
+        private readonly ConcurrentBag<double> _sinceRecorded = new();
         private readonly ConcurrentDictionary<string, long> _sentAt = new();
         private int _connected;
 
@@ -91,7 +102,7 @@ public sealed class LiveLoad(HttpClient http, string baseUrl, string payer, stri
             var subscribers = new Subscribers();
             for (var i = 0; i < count; i++)
             {
-                subscribers._readers.Add(subscribers.ReadAsync(http, $"{baseUrl}/api/subscriptions/stream?topics=events"));
+                subscribers._readers.Add(subscribers.ReadAsync(http, $"{baseUrl}/api/subscriptions/stream?topics=events", sinceRecorded: i % RecordedSampleEvery == 0));
             }
             var deadline = Stopwatch.StartNew();
             while (subscribers._connected < count && deadline.Elapsed < TimeSpan.FromMinutes(2))
@@ -103,13 +114,16 @@ public sealed class LiveLoad(HttpClient http, string baseUrl, string payer, stri
 
         public LatencySample Latencies => new(_latencies);
 
+        public LatencySample SinceRecorded => new(_sinceRecorded);
+
         private static readonly byte[] DescriptionMarker = "\"description\":\""u8.ToArray();
+        private static readonly byte[] RecordedAtMarker = "\"recordedAt\":\""u8.ToArray();
 
         /// <summary>
         /// Scans the stream's bytes for the descriptions of the events, without making a string of each line: the
         /// harness shares the cores with the server, and 1,000 subscribers read hundreds of thousands of lines a second.
         /// </summary>
-        private async Task ReadAsync(HttpClient http, string url)
+        private async Task ReadAsync(HttpClient http, string url, bool sinceRecorded)
         {
             var sentAt = _sentAt.GetAlternateLookup<ReadOnlySpan<char>>();
             try
@@ -133,7 +147,7 @@ public sealed class LiveLoad(HttpClient http, string baseUrl, string payer, stri
                     filled += read;
                     // Only whole lines: a description cut by the end of the read is found after the next one.
                     var complete = buffer.AsSpan(0, filled).LastIndexOf((byte)'\n') + 1;
-                    Scan(buffer.AsSpan(0, complete), sentAt);
+                    Scan(buffer.AsSpan(0, complete), sentAt, sinceRecorded);
                     buffer.AsSpan(complete, filled - complete).CopyTo(buffer);
                     filled -= complete;
                 }
@@ -144,11 +158,13 @@ public sealed class LiveLoad(HttpClient http, string baseUrl, string payer, stri
             }
         }
 
-        private void Scan(ReadOnlySpan<byte> lines, ConcurrentDictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> sentAt)
+        private void Scan(ReadOnlySpan<byte> lines, ConcurrentDictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> sentAt, bool sinceRecorded)
         {
             Span<char> tag = stackalloc char[64];
             while (lines.IndexOf(DescriptionMarker) is var at and >= 0)
             {
+                // An event's recordedAt comes before the description inside its data, so the nearest one before is its own.
+                var recordedAt = sinceRecorded ? RecordedAtBefore(lines[..at], tag) : null;
                 lines = lines[(at + DescriptionMarker.Length)..];
                 var end = lines.IndexOf((byte)'"');
                 if (end < 0)
@@ -159,9 +175,32 @@ public sealed class LiveLoad(HttpClient http, string baseUrl, string payer, stri
                 if (length > 0 && sentAt.TryGetValue(tag[..length], out var sent))
                 {
                     _latencies.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
+                    if (recordedAt is { } recorded)
+                    {
+                        _sinceRecorded.Add((DateTime.UtcNow - recorded).TotalMilliseconds);
+                    }
                 }
                 lines = lines[(end + 1)..];
             }
+        }
+
+        private static DateTime? RecordedAtBefore(ReadOnlySpan<byte> eventText, Span<char> text)
+        {
+            var at = eventText.LastIndexOf(RecordedAtMarker);
+            if (at < 0)
+            {
+                return null;
+            }
+            var value = eventText[(at + RecordedAtMarker.Length)..];
+            var end = value.IndexOf((byte)'"');
+            if (end < 0 || end > text.Length)
+            {
+                return null;
+            }
+            var length = Encoding.UTF8.GetChars(value[..end], text);
+            return DateTime.TryParse(text[..length], CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var instant)
+                ? instant
+                : null;
         }
 
         public async ValueTask DisposeAsync()
