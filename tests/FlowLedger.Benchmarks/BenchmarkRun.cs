@@ -416,10 +416,10 @@ public sealed class BenchmarkRun(BenchOptions options, GeneratedLedger ledger)
 
     // ---------------------------------------------------------------- P2, P7
 
-    private const int P2Rate = 500;
+    public const int P2Rate = 500;
     private const double P2P50TargetMs = 5;
     private const double P2P99TargetMs = 25;
-    private const int P7Rate = 200;
+    public const int P7Rate = 200;
     private const double P7P99TargetMs = 100;
 
     private LiveLoad Load => new(_http, _server.BaseUrl, ledger.Companies[0], ledger.Companies[1]);

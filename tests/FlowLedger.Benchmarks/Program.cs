@@ -4,6 +4,10 @@ using FlowLedger.Benchmarks;
 
 // The SPEC §12 benchmark: P1 import (beside a raw COPY), P2 command latency, P3 balance latency, P4 trace, P5 loops, P6 rebuild, P7 live delivery, P8 server RSS.
 // Usage: dotnet run -c Release --project tests/FlowLedger.Benchmarks -- --events 1000000 --companies 1000 --seed 42
+if (args is [Baseline.ServeFlag, var servePort])
+{
+    return await Baseline.ServeAsync(int.Parse(servePort, CultureInfo.InvariantCulture));
+}
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
@@ -19,6 +23,10 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     cts.Cancel();
 };
+if (options.Baseline)
+{
+    return await Baseline.RunAsync(options, cts.Token);
+}
 
 var ownsNdjson = options.Ndjson is null;
 var ndjson = options.Ndjson ?? Path.Combine(Path.GetTempPath(), $"flowledger-bench-{Environment.ProcessId}.ndjson");
@@ -73,6 +81,7 @@ public sealed record BenchOptions
     public double Backdate { get; init; } = 0.05;
     public bool GenerateOnly { get; init; }
     public bool Analyze { get; init; }
+    public bool Baseline { get; init; }
     public bool Keep { get; init; }
     public bool SkipRebuild { get; init; }
     public bool SkipLive { get; init; }
@@ -107,6 +116,8 @@ public sealed record BenchOptions
                             same --events, --companies and --seed) and measure only P4, P5 and P8: no import
           --generate-only   write the NDJSON (with --ndjson) and stop
           --analyze         no server: time the write path's decide fold and the projection's folds offline
+          --baseline        no app: P2's and P7's load (--live-seconds, --subscribers) against a server that only answers
+                            and broadcasts, without a database: what this machine and harness allow any server
         """;
 
     public static BenchOptions? Parse(string[] args)
@@ -137,6 +148,7 @@ public sealed record BenchOptions
                 "--keep" => o with { Keep = true },
                 "--generate-only" => o with { GenerateOnly = true },
                 "--analyze" => o with { Analyze = true },
+                "--baseline" => o with { Baseline = true },
                 _ => null,
             };
             if (o is null)
