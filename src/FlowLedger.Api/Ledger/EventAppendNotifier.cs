@@ -29,10 +29,8 @@ public sealed class EventAppendNotifier : IAsyncDisposable
     /// </summary>
     private static readonly TimeSpan Spacing = TimeSpan.FromMilliseconds(20);
 
-    /// <summary>Commits announced that no NOTIFY sent after them covers yet.</summary>
-    private int _uncovered;
-
-    private Task _notifyingTask = Task.CompletedTask;
+    /// <summary>Sends the NOTIFYs: one after every commit announced, <see cref="Spacing"/> apart at the least.</summary>
+    private readonly CoalescingTrigger _notify;
 
     public EventAppendNotifier(DatabaseLocator locator, ILogger<EventAppendNotifier> logger)
     {
@@ -42,45 +40,33 @@ public sealed class EventAppendNotifier : IAsyncDisposable
         // before every reuse); the listening connection keeps the reset, as it holds a LISTEN.
         _notifying = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(locator.ConnectionString) { NoResetOnClose = true, MaxPoolSize = 1 }.ConnectionString);
         _wakeup = new PostgresqlListenWakeup(_listening, logger);
+        _notify = new CoalescingTrigger(NotifyAsync, Spacing);
     }
 
     /// <summary>What the daemon waits on between polls: the channel this notifier notifies.</summary>
     public IDaemonWakeup Wakeup => _wakeup;
 
     /// <summary>Called once a transaction that appended events has committed.</summary>
-    public void EventsCommitted()
-    {
-        if (Interlocked.Increment(ref _uncovered) == 1)
-        {
-            _notifyingTask = Task.Run(NotifyUntilCoveredAsync);
-        }
-    }
+    public void EventsCommitted() => _notify.Signal();
 
-    /// <summary>Sends NOTIFYs, <see cref="Spacing"/> apart, until one has gone out after every commit announced; runs once at a time.</summary>
-    private async Task NotifyUntilCoveredAsync()
+    private async Task NotifyAsync()
     {
-        var covered = Volatile.Read(ref _uncovered);
-        do
+        try
         {
-            try
-            {
-                await using var command = _notifying.CreateCommand($"notify {PostgresqlListenWakeup.DefaultChannel}");
-                await command.ExecuteNonQueryAsync();
-            }
-            catch (Exception ex)
-            {
-                // Nothing waits on this task: whatever failed, the daemon's poll finds the events a little later.
-                _logger.LogWarning(ex, "Could not notify that events were appended; the daemon finds them at its next poll");
-            }
-            await Task.Delay(Spacing);
+            await using var command = _notifying.CreateCommand($"notify {PostgresqlListenWakeup.DefaultChannel}");
+            await command.ExecuteNonQueryAsync();
         }
-        while ((covered = Interlocked.Add(ref _uncovered, -covered)) > 0);
+        catch (Exception ex)
+        {
+            // Nothing waits on this NOTIFY: whatever failed, the daemon's poll finds the events a little later.
+            _logger.LogWarning(ex, "Could not notify that events were appended; the daemon finds them at its next poll");
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
         // A command-line import ends right after its last commit: let that commit's NOTIFY go out first.
-        await _notifyingTask;
+        await _notify.Idle;
         _wakeup.Dispose();
         await _notifying.DisposeAsync();
         await _listening.DisposeAsync();
