@@ -103,18 +103,22 @@ public sealed partial class AppServer : IAsyncDisposable
         }
     }
 
-    public async Task WaitHealthyAsync(HttpClient http, TimeSpan timeout, CancellationToken ct)
+    public Task WaitHealthyAsync(HttpClient http, TimeSpan timeout, CancellationToken ct) =>
+        WaitHealthyAsync(_process, BaseUrl, http, timeout, ct);
+
+    /// <summary>Polls <c>{baseUrl}/health</c> until it answers 2xx; fails when the process exits first or the time is up.</summary>
+    public static async Task WaitHealthyAsync(Process process, string baseUrl, HttpClient http, TimeSpan timeout, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            if (_process.HasExited)
+            if (process.HasExited)
             {
-                throw new InvalidOperationException($"The app exited with code {_process.ExitCode} before it was healthy.");
+                throw new InvalidOperationException($"The server exited with code {process.ExitCode} before it was healthy.");
             }
             try
             {
-                using var response = await http.GetAsync($"{BaseUrl}/health", ct);
+                using var response = await http.GetAsync($"{baseUrl}/health", ct);
                 if (response.IsSuccessStatusCode)
                 {
                     return;
@@ -125,7 +129,7 @@ public sealed partial class AppServer : IAsyncDisposable
             }
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException("The app was not healthy in time.");
+                throw new TimeoutException("The server was not healthy in time.");
             }
             await Task.Delay(250, ct);
         }

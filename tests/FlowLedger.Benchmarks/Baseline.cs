@@ -34,28 +34,27 @@ public static class Baseline
         using var server = Process.Start(info) ?? throw new InvalidOperationException("Could not start the baseline server.");
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri(baseUrl) };
-            await WaitUntilReadyAsync(http, ct);
+            using var http = new HttpClient();
+            await AppServer.WaitHealthyAsync(server, baseUrl, http, TimeSpan.FromSeconds(30), ct);
             Console.WriteLine($"Baseline server (no database) on {baseUrl}, pid {server.Id}");
             var load = new LiveLoad(http, baseUrl, "co-0001", "co-0002");
             await load.SendAsync("warm", 50, TimeSpan.FromSeconds(2), sentAt: null, ct);
             var duration = TimeSpan.FromSeconds(options.LiveSeconds);
             List<string> lines = ["| measure | result |", "|---|---|"];
 
-            var cpu = Cpu.Start(server.Id);
+            var cpu = CpuMeter.Start("server", server.Id, postgresCpu: null);
             var (commands, _) = await load.SendAsync("p2", BenchmarkRun.P2Rate, duration, sentAt: null, ct);
             lines.Add($"| P2 load, {BenchmarkRun.P2Rate}/s for {options.LiveSeconds} s: commands | {commands.Describe()} |");
-            lines.Add($"| P2 load: CPU | {cpu.Describe(commands.Count)} |");
+            lines.Add($"| P2 load: CPU | {cpu.PerCommand(commands.Count)} |");
 
-            using var streams = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue }) { Timeout = Timeout.InfiniteTimeSpan };
-            await using var subscribers = await LiveLoad.Subscribers.OpenAsync(streams, baseUrl, options.Subscribers, ct);
-            cpu = Cpu.Start(server.Id);
+            await using var subscribers = await LiveLoad.Subscribers.OpenAsync(baseUrl, options.Subscribers, ct);
+            cpu = CpuMeter.Start("server", server.Id, postgresCpu: null);
             (commands, _) = await load.SendAsync("p7", BenchmarkRun.P7Rate, duration, subscribers.SentAt, ct);
             await Task.Delay(TimeSpan.FromSeconds(5), ct);
             lines.Add($"| P7 load, {subscribers.Connected:N0} subscribers, {BenchmarkRun.P7Rate}/s for {options.LiveSeconds} s: commands | {commands.Describe()} |");
             lines.Add($"| P7 load: delivery from the recorded instant | {subscribers.SinceRecorded.Describe()} |");
             lines.Add($"| P7 load: delivery from the send | {subscribers.Latencies.Describe()} |");
-            lines.Add($"| P7 load: CPU (the last 5 s idle) | {cpu.Describe(commands.Count)} |");
+            lines.Add($"| P7 load: CPU (the last 5 s idle) | {cpu.PerCommand(commands.Count)} |");
             Console.WriteLine();
             lines.ForEach(Console.WriteLine);
             return 0;
@@ -76,7 +75,7 @@ public static class Baseline
         var connections = new List<Channel<byte[]>>();
         long sequence = 0;
 
-        app.MapGet("/ready", () => Results.Ok());
+        app.MapGet("/health", () => Results.Ok());
         app.MapPost("/api/deals/{deal}/events", async (string deal, HttpRequest request) =>
         {
             var body = await JsonNode.ParseAsync(request.Body);
@@ -133,40 +132,5 @@ public static class Baseline
         });
         await app.RunAsync();
         return 0;
-    }
-
-    private static async Task WaitUntilReadyAsync(HttpClient http, CancellationToken ct)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                using var response = await http.GetAsync("/ready", ct);
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException) when (deadline.Elapsed < TimeSpan.FromSeconds(30))
-            {
-                // Not listening yet.
-            }
-            await Task.Delay(200, ct);
-        }
-    }
-
-    /// <summary>CPU of the server and of this harness from a moment on.</summary>
-    private sealed record Cpu(int Server, double ServerStart, double HarnessStart, Stopwatch Wall)
-    {
-        public static Cpu Start(int server) =>
-            new(server, ProcFs.CpuSeconds(server), Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, Stopwatch.StartNew());
-
-        public string Describe(int commands)
-        {
-            var server = ProcFs.CpuSeconds(Server) - ServerStart;
-            var harness = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - HarnessStart;
-            return $"over {Wall.Elapsed.TotalSeconds:F1} s: server {server:F1} s ({server * 1000 / commands:F2} ms per command), harness {harness:F1} s";
-        }
     }
 }

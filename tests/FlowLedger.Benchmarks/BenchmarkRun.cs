@@ -427,7 +427,7 @@ public sealed class BenchmarkRun(BenchOptions options, GeneratedLedger ledger)
     private async Task CommandLatencyAsync(CancellationToken ct)
     {
         await Load.SendAsync("warm", 50, TimeSpan.FromSeconds(2), sentAt: null, ct);
-        var cpu = CpuMeter.Start(this);
+        var cpu = CpuMeter.Start("app", _server.Pid, ClusterCpu);
         var (latency, refused) = await Load.SendAsync("p2", P2Rate, TimeSpan.FromSeconds(options.LiveSeconds), sentAt: null, ct);
         _notes.Add($"P2: {cpu.PerCommand(latency.Count)}");
         var met = latency.At(0.5) <= P2P50TargetMs && latency.At(0.99) <= P2P99TargetMs;
@@ -438,12 +438,8 @@ public sealed class BenchmarkRun(BenchOptions options, GeneratedLedger ledger)
 
     private async Task LiveDeliveryAsync(CancellationToken ct)
     {
-        using var streams = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue })
-        {
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
-        await using var subscribers = await LiveLoad.Subscribers.OpenAsync(streams, _server.BaseUrl, options.Subscribers, ct);
-        var cpu = CpuMeter.Start(this);
+        await using var subscribers = await LiveLoad.Subscribers.OpenAsync(_server.BaseUrl, options.Subscribers, ct);
+        var cpu = CpuMeter.Start("app", _server.Pid, ClusterCpu);
         var (latency, refused) = await Load.SendAsync("p7", P7Rate, TimeSpan.FromSeconds(options.LiveSeconds), subscribers.SentAt, ct);
         // Let the last events reach every subscriber before the count is taken.
         await Task.Delay(TimeSpan.FromSeconds(5), ct);
@@ -689,25 +685,6 @@ public sealed class BenchmarkRun(BenchOptions options, GeneratedLedger ledger)
         met ? "yes" : $"**no**: {ratio:P0} of target";
 
     // ---------------------------------------------------------------- helpers
-
-    /// <summary>
-    /// CPU used by the app, its PostgreSQL and this harness over a phase, per command. On a machine shared with other
-    /// work it says more about the cost of a command than the latencies do, which grow with the queue.
-    /// </summary>
-    private sealed record CpuMeter(BenchmarkRun Run, double App, double Postgres, double Harness, long StartedAt)
-    {
-        public static CpuMeter Start(BenchmarkRun run) => new(run, ProcFs.CpuSeconds(run._server.Pid), run.ClusterCpu(), HarnessCpu(), Stopwatch.GetTimestamp());
-
-        public string PerCommand(int commands)
-        {
-            var wall = Stopwatch.GetElapsedTime(StartedAt).TotalSeconds;
-            var (app, postgres, harness) = (ProcFs.CpuSeconds(Run._server.Pid) - App, Run.ClusterCpu() - Postgres, HarnessCpu() - Harness);
-            return $"CPU over {wall:F1} s (2 cores = {2 * wall:F1} core-s): app {app:F1} s, PostgreSQL {postgres:F1} s, harness {harness:F1} s; " +
-                   $"per command app {1000 * app / commands:F2} ms, PostgreSQL {1000 * postgres / commands:F2} ms";
-        }
-
-        private static double HarnessCpu() => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
-    }
 
     private double ClusterCpu() => _server.PostmasterPid() is { } pm ? ProcFs.ClusterCpuSeconds(pm) : 0;
 

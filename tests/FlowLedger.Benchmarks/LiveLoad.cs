@@ -86,6 +86,8 @@ public sealed class LiveLoad(HttpClient http, string baseUrl, string payer, stri
         /// </summary>
         public const int RecordedSampleEvery = 10;
 
+        // Its own client: a connection per subscriber, held open for the whole phase.
+        private readonly HttpClient _http = new(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue }) { Timeout = Timeout.InfiniteTimeSpan };
         private readonly CancellationTokenSource _stop = new();
         private readonly List<Task> _readers = [];
         private readonly ConcurrentBag<double> _latencies = new();
@@ -97,12 +99,12 @@ public sealed class LiveLoad(HttpClient http, string baseUrl, string payer, stri
 
         public IDictionary<string, long> SentAt => _sentAt;
 
-        public static async Task<Subscribers> OpenAsync(HttpClient http, string baseUrl, int count, CancellationToken ct)
+        public static async Task<Subscribers> OpenAsync(string baseUrl, int count, CancellationToken ct)
         {
             var subscribers = new Subscribers();
             for (var i = 0; i < count; i++)
             {
-                subscribers._readers.Add(subscribers.ReadAsync(http, $"{baseUrl}/api/subscriptions/stream?topics=events", sinceRecorded: i % RecordedSampleEvery == 0));
+                subscribers._readers.Add(subscribers.ReadAsync($"{baseUrl}/api/subscriptions/stream?topics=events", sinceRecorded: i % RecordedSampleEvery == 0));
             }
             var deadline = Stopwatch.StartNew();
             while (subscribers._connected < count && deadline.Elapsed < TimeSpan.FromMinutes(2))
@@ -123,12 +125,12 @@ public sealed class LiveLoad(HttpClient http, string baseUrl, string payer, stri
         /// Scans the stream's bytes for the descriptions of the events, without making a string of each line: the
         /// harness shares the cores with the server, and 1,000 subscribers read hundreds of thousands of lines a second.
         /// </summary>
-        private async Task ReadAsync(HttpClient http, string url, bool sinceRecorded)
+        private async Task ReadAsync(string url, bool sinceRecorded)
         {
             var sentAt = _sentAt.GetAlternateLookup<ReadOnlySpan<char>>();
             try
             {
-                using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, _stop.Token);
+                using var response = await _http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, _stop.Token);
                 await using var body = await response.Content.ReadAsStreamAsync(_stop.Token);
                 Interlocked.Increment(ref _connected);
                 var buffer = new byte[64 * 1024];
@@ -208,6 +210,7 @@ public sealed class LiveLoad(HttpClient http, string baseUrl, string payer, stri
             await _stop.CancelAsync();
             await Task.WhenAll(_readers);
             _stop.Dispose();
+            _http.Dispose();
         }
     }
 }

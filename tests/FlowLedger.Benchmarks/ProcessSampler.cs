@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace FlowLedger.Benchmarks;
 
 /// <summary>Reads /proc: resident memory (VmRSS, VmHWM), proportional set size and CPU time of processes.</summary>
@@ -195,4 +197,28 @@ public sealed class MemorySampler : IAsyncDisposable
     }
 
     public void Final() => Sample(true);
+}
+
+/// <summary>
+/// CPU used by a server, its PostgreSQL (when it has one) and this harness over a phase, per command. On a machine shared
+/// with other work it says more about the cost of a command than the latencies do, which grow with the queue.
+/// </summary>
+public sealed record CpuMeter(string ServerName, int ServerPid, Func<double>? PostgresCpu, double Server, double Postgres, double Harness, long StartedAt)
+{
+    public static CpuMeter Start(string serverName, int serverPid, Func<double>? postgresCpu) =>
+        new(serverName, serverPid, postgresCpu, ProcFs.CpuSeconds(serverPid), postgresCpu?.Invoke() ?? 0, HarnessCpu(), Stopwatch.GetTimestamp());
+
+    public string PerCommand(int commands)
+    {
+        var wall = Stopwatch.GetElapsedTime(StartedAt).TotalSeconds;
+        var server = ProcFs.CpuSeconds(ServerPid) - Server;
+        var postgres = PostgresCpu is null ? (double?)null : PostgresCpu() - Postgres;
+        var harness = HarnessCpu() - Harness;
+        return $"CPU over {wall:F1} s (2 cores = {2 * wall:F1} core-s): {ServerName} {server:F1} s" +
+               (postgres is { } total ? $", PostgreSQL {total:F1} s" : "") + $", harness {harness:F1} s; " +
+               $"per command {ServerName} {1000 * server / commands:F2} ms" +
+               (postgres is { } spent ? $", PostgreSQL {1000 * spent / commands:F2} ms" : "");
+    }
+
+    private static double HarnessCpu() => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
 }
