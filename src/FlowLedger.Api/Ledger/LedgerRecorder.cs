@@ -43,11 +43,24 @@ public abstract record RecordOutcome
 /// a rule that each one checked alone.
 /// </summary>
 public sealed class LedgerRecorder(
-    IDocumentStore store, LedgerWriterConnections connections, EventAppendNotifier notifier, IClock clock, ILogger<LedgerRecorder> logger)
+    IDocumentStore store, LedgerWriterConnections connections, EventAppendNotifier notifier, PlannerStatistics statistics, IClock clock,
+    ILogger<LedgerRecorder> logger)
 {
     private const int MaxAttempts = 8;
 
-    public async Task<RecordOutcome> RecordAsync(IReadOnlyList<PendingEntry> entries, string recordedBy, CancellationToken ct)
+    /// <summary>Records the entries all together or, when any of them breaks a rule, none of them.</summary>
+    public async Task<RecordOutcome> RecordAsync(IReadOnlyList<PendingEntry> entries, string recordedBy, CancellationToken ct) =>
+        (await RecordAsync(entries, recordedBy, eachAlone: false, ct)).Single();
+
+    /// <summary>
+    /// Records each entry as if it came alone, in one transaction: an entry that breaks a rule is refused without
+    /// holding back the others, and its outcome is at its index. Entries later in the list are decided against the
+    /// earlier ones that were accepted, as if they had come one after the other. No two may share an idempotency key.
+    /// </summary>
+    public Task<IReadOnlyList<RecordOutcome>> RecordEachAsync(IReadOnlyList<PendingEntry> entries, string recordedBy, CancellationToken ct) =>
+        RecordAsync(entries, recordedBy, eachAlone: true, ct);
+
+    private async Task<IReadOnlyList<RecordOutcome>> RecordAsync(IReadOnlyList<PendingEntry> entries, string recordedBy, bool eachAlone, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -58,26 +71,39 @@ public sealed class LedgerRecorder(
             try
             {
                 var decision = await DecideAsync(session, entries, ct);
-                if (decision.Breaks.Count > 0)
+                if (decision.Breaks.Count > 0 && !eachAlone)
                 {
-                    return new RecordOutcome.Refused(decision.Breaks);
+                    return [new RecordOutcome.Refused(decision.Breaks)];
                 }
-                var appended = Append(session, entries, decision);
+                var refused = decision.Breaks.ToLookup(b => b.Index, b => b.Break);
+                var appended = Append(session, entries, decision, refused);
                 await session.SaveChangesAsync(ct);
                 if (appended.Count > 0)
                 {
                     notifier.EventsCommitted();
                 }
-                return new RecordOutcome.Recorded(await AcknowledgeAsync(session, entries, decision, appended, ct));
+                if (appended.Count >= PlannerStatistics.BulkEntries)
+                {
+                    await statistics.RefreshStaleAsync(ct);
+                }
+                var acknowledgements = await AcknowledgeAsync(session, entries, decision, appended, refused, ct);
+                return eachAlone
+                    ? Enumerable.Range(0, entries.Count)
+                        .Select(i => refused.Contains(i)
+                            ? (RecordOutcome)new RecordOutcome.Refused(refused[i].Select(b => (0, b)).ToList())
+                            : new RecordOutcome.Recorded([acknowledgements[i]]))
+                        .ToList()
+                    : [new RecordOutcome.Recorded(acknowledgements.Values.ToList())];
             }
             catch (Exception ex) when (IsWriteConflict(ex))
             {
                 if (attempt == MaxAttempts)
                 {
                     logger.LogWarning(ex, "Gave up after {Attempts} write conflicts", attempt);
-                    return new RecordOutcome.Refused(Enumerable.Range(0, entries.Count)
-                        .Select(i => (i, new RuleBreak(Refusal.Conflict, "Other writers kept changing the same deal; nothing was recorded. Retry.")))
-                        .ToList());
+                    var gaveUp = new RuleBreak(Refusal.Conflict, "Other writers kept changing the same deal; nothing was recorded. Retry.");
+                    return eachAlone
+                        ? entries.Select(_ => (RecordOutcome)new RecordOutcome.Refused([(0, gaveUp)])).ToList()
+                        : [new RecordOutcome.Refused(Enumerable.Range(0, entries.Count).Select(i => (i, gaveUp)).ToList())];
                 }
                 // Someone else wrote to the same streams or used the same idempotency key since we read:
                 // decide again against what is there now.
@@ -154,7 +180,7 @@ public sealed class LedgerRecorder(
             return [RuleBreak.Malformed($"dealId '{entry.DealId}' must match [a-z0-9-]{{1,64}}.")];
         }
         var deal = decision.Deals[entry.DealId!];
-        var currentVersion = deal.Version + deal.Decider.History.Count(e => e.Sequence > RecordedEntry.Unstored);
+        var currentVersion = deal.Version + deal.Decider.History.Count(e => e.Sequence >= RecordedEntry.Unstored);
         if (entry.ExpectedVersion is { } expected && expected != currentVersion)
         {
             return [new RuleBreak(Refusal.Conflict,
@@ -193,8 +219,8 @@ public sealed class LedgerRecorder(
         return ((await records).ToDictionary(r => r.Id, StringComparer.Ordinal), (await profiles).Select(p => p.CompanyId).ToHashSet(StringComparer.Ordinal));
     }
 
-    /// <summary>Queues the decided entries, one stream action per stream in request order, with the recorded time.</summary>
-    private Dictionary<int, IEvent> Append(IDocumentSession session, IReadOnlyList<PendingEntry> entries, Decision decision)
+    /// <summary>Queues the accepted entries, one stream action per stream in request order, with the recorded time.</summary>
+    private Dictionary<int, IEvent> Append(IDocumentSession session, IReadOnlyList<PendingEntry> entries, Decision decision, ILookup<int, RuleBreak> refused)
     {
         var recordedAt = clock.GetCurrentInstant();
         // PostgreSQL keeps microseconds: truncate so the instant we answer is the instant we store.
@@ -202,7 +228,7 @@ public sealed class LedgerRecorder(
         var appended = new Dictionary<int, IEvent>();
 
         foreach (var group in Enumerable.Range(0, entries.Count)
-                     .Where(i => !decision.Replayed.ContainsKey(i))
+                     .Where(i => !decision.Replayed.ContainsKey(i) && !refused.Contains(i))
                      .GroupBy(i => StreamKeyOf(entries[i])))
         {
             var events = group.Select(i => (object)entries[i].Event).ToArray();
@@ -227,17 +253,19 @@ public sealed class LedgerRecorder(
         ? CompanyProfile.StreamKeyOf(c.CompanyId)
         : entry.DealId!;
 
-    private static async Task<IReadOnlyList<Acknowledgement>> AcknowledgeAsync(
-        IDocumentSession session, IReadOnlyList<PendingEntry> entries, Decision decision, Dictionary<int, IEvent> appended, CancellationToken ct)
+    /// <summary>The acknowledgement of every entry recorded or replayed, by index, in request order.</summary>
+    private static async Task<SortedDictionary<int, Acknowledgement>> AcknowledgeAsync(
+        IDocumentSession session, IReadOnlyList<PendingEntry> entries, Decision decision, Dictionary<int, IEvent> appended, ILookup<int, RuleBreak> refused,
+        CancellationToken ct)
     {
-        var acknowledgements = new List<Acknowledgement>(entries.Count);
-        for (var index = 0; index < entries.Count; index++)
+        var acknowledgements = new SortedDictionary<int, Acknowledgement>();
+        foreach (var index in Enumerable.Range(0, entries.Count).Where(i => !refused.Contains(i)))
         {
             var e = appended.TryGetValue(index, out var fresh)
                 ? fresh
                 : await session.Events.LoadAsync(decision.Replayed[index], ct)
                   ?? throw new InvalidOperationException($"Idempotency record points at missing event {decision.Replayed[index]}.");
-            acknowledgements.Add(Acknowledge(e));
+            acknowledgements[index] = Acknowledge(e);
         }
         return acknowledgements;
     }

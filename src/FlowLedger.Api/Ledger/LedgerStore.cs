@@ -65,7 +65,10 @@ public static class LedgerStore
         services.AddHostedService<PostingSequenceBackfill>();
         services.AddSingleton<LedgerWriterConnections>();
         services.AddSingleton<EventAppendNotifier>();
+        services.AddSingleton<PlannerStatistics>();
         services.AddSingleton<LedgerRecorder>();
+        services.AddSingleton<GroupCommit>();
+        services.AddHostedService(sp => sp.GetRequiredService<GroupCommit>());
         services.AddSingleton<LiveFeed>();
         services.AddSingleton<AuditChain>();
         services.AddHostedService<AuditChainFollower>();

@@ -13,7 +13,7 @@ public static class RecordDealEventEndpoint
 {
     [WolverinePost("/api/deals/{dealId}/events", OperationId = "RecordDealEvent")]
     [Tags("Recording")]
-    public static async Task<IResult> Post(string dealId, HttpContext context, LedgerRecorder recorder, CancellationToken ct)
+    public static async Task<IResult> Post(string dealId, HttpContext context, GroupCommit groupCommit, CancellationToken ct)
     {
         var body = await RequestContext.ReadBodyAsync(context.Request, ct);
         var fields = LedgerJson.ParseObject(body);
@@ -24,16 +24,16 @@ public static class RecordDealEventEndpoint
             return Problems.Malformed("A company is registered with POST /api/companies, not inside a deal.");
         }
         var entry = new PendingEntry(dealId, recorded, expectedVersion, RequestContext.IdempotencyOf(context.Request, body));
-        return await RecordingAnswers.RecordOneAsync(recorder, entry, context, ct);
+        return await RecordingAnswers.RecordOneAsync(groupCommit, entry, context, ct);
     }
 }
 
 /// <summary>How every single-event write answers: 201 with the acknowledgement, or the refusal.</summary>
 public static class RecordingAnswers
 {
-    public static async Task<IResult> RecordOneAsync(LedgerRecorder recorder, PendingEntry entry, HttpContext context, CancellationToken ct)
+    public static async Task<IResult> RecordOneAsync(GroupCommit groupCommit, PendingEntry entry, HttpContext context, CancellationToken ct)
     {
-        var outcome = await recorder.RecordAsync([entry], RequestContext.RecordedBy(context), ct);
+        var outcome = await groupCommit.RecordAsync(entry, RequestContext.RecordedBy(context), ct);
         return outcome switch
         {
             RecordOutcome.Recorded { Acknowledgements: [var ack] } => Results.Created($"/api/events?afterSequence={ack.Sequence - 1}&limit=1", ack),

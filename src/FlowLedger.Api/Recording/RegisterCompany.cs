@@ -9,7 +9,7 @@ public static class RegisterCompanyEndpoint
 {
     [WolverinePost("/api/companies", OperationId = "RegisterCompany")]
     [Tags("Recording")]
-    public static async Task<IResult> Post(HttpContext context, LedgerRecorder recorder, CancellationToken ct)
+    public static async Task<IResult> Post(HttpContext context, GroupCommit groupCommit, CancellationToken ct)
     {
         var body = await RequestContext.ReadBodyAsync(context.Request, ct);
         var fields = LedgerJson.ParseObject(body);
@@ -22,6 +22,6 @@ public static class RegisterCompanyEndpoint
             return Problems.Malformed($"POST /api/companies takes a {nameof(CompanyRegistered)}; deal events go to POST /api/deals/{{dealId}}/events.");
         }
         var entry = new PendingEntry(null, registration, Idempotency: RequestContext.IdempotencyOf(context.Request, body));
-        return await RecordingAnswers.RecordOneAsync(recorder, entry, context, ct);
+        return await RecordingAnswers.RecordOneAsync(groupCommit, entry, context, ct);
     }
 }

@@ -15,7 +15,7 @@ public static class ReverseEventEndpoint
 
     [WolverinePost("/api/events/{eventId}/reversal", OperationId = "ReverseEvent")]
     [Tags("Recording")]
-    public static async Task<IResult> Post(string eventId, HttpContext context, IQuerySession session, LedgerRecorder recorder, CancellationToken ct)
+    public static async Task<IResult> Post(string eventId, HttpContext context, IQuerySession session, GroupCommit groupCommit, CancellationToken ct)
     {
         if (!Guid.TryParse(eventId, out var targetId))
         {
@@ -34,6 +34,6 @@ public static class ReverseEventEndpoint
         }
         var reversal = new EntryReversed(targetId, request.Reason, dealEvent.EffectiveOn, request.Source, request.Note);
         var entry = new PendingEntry(target.StreamKey, reversal, Idempotency: RequestContext.IdempotencyOf(context.Request, body));
-        return await RecordingAnswers.RecordOneAsync(recorder, entry, context, ct);
+        return await RecordingAnswers.RecordOneAsync(groupCommit, entry, context, ct);
     }
 }
