@@ -9,13 +9,16 @@ namespace FlowLedger.Api.Ledger;
 /// command. A transaction's fixed costs — the reads before deciding, the statements parsed and planned, the round
 /// trips, the commit's flush of the WAL — are then paid once per group, which is what lets two cores keep up with
 /// hundreds of commands a second. Each command is still decided as if it came alone: one that breaks a rule is
-/// refused without holding back the others (<see cref="LedgerRecorder.RecordEachAsync"/>). A lone command waits for
-/// nobody: a writer that is free takes it at once, and only the commands arriving while every writer is busy form
+/// refused without holding back the others (<see cref="LedgerRecorder.RecordEachAsync"/>). Nothing waits to fill a
+/// group: a free writer takes a lone command at once, and the commands that arrive while the writers are busy form
 /// the next group.
 /// </summary>
 public sealed class GroupCommit(LedgerRecorder recorder, ILogger<GroupCommit> logger) : BackgroundService
 {
-    /// <summary>Transactions in flight at once: one can decide while another commits.</summary>
+    /// <summary>
+    /// Transactions in flight at once. One: with a second, groups were smaller and PostgreSQL spent a fifth more CPU per
+    /// command at 500 commands/s, for no gain in latency (docs/benchmarks.md).
+    /// </summary>
     public const int Writers = 1;
 
     /// <summary>Commands in one transaction at most, so a burst does not make one transaction that holds its locks long.</summary>
