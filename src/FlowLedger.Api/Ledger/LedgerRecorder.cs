@@ -84,7 +84,7 @@ public sealed class LedgerRecorder(
                 }
                 if (appended.Count >= PlannerStatistics.BulkEntries)
                 {
-                    await statistics.RefreshStaleAsync(ct);
+                    statistics.RefreshStaleInBackground();
                 }
                 var acknowledgements = await AcknowledgeAsync(session, entries, decision, appended, refused, ct);
                 return eachAlone

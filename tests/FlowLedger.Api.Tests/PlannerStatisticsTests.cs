@@ -1,0 +1,50 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using FlowLedger.Api.Ledger;
+using FlowLedger.Api.Tests.Fixtures;
+
+namespace FlowLedger.Api.Tests;
+
+/// <summary>
+/// A bulk import leaves the planner statistics of the events table in place (<see cref="PlannerStatistics"/>), so the
+/// async daemon's high-water query, run at every page the live feed handles, reads the newest events from the index
+/// instead of scanning the table, even before autovacuum's first round.
+/// </summary>
+public sealed class PlannerStatisticsTests(AppFixture app) : IClassFixture<AppFixture>
+{
+    private readonly LedgerClient _api = LedgerClient.For(app);
+
+    [Fact]
+    public async Task After_a_bulk_import_the_daemons_high_water_query_reads_the_newest_events_from_the_index()
+    {
+        const int payments = PlannerStatistics.BulkEntries + 500;
+        var (a, b, deal) = (Ids.New("a"), Ids.New("b"), Ids.New("bulk"));
+        await _api.RegisterAsync(a, b);
+        var lines = Enumerable.Range(1, payments).Select(i => JsonSerializer.Serialize(new
+        {
+            type = "ServicesPaid", dealId = $"{deal}-{i % 50}", payer = a, payee = b,
+            amount = new { amount = i, currency = "USD" }, description = $"payment {i}", effectiveOn = "2025-06-01",
+        }));
+        var imported = await _api.PostRawAsync("/api/import", string.Join('\n', lines), contentType: "application/x-ndjson");
+        Assert.Equal(HttpStatusCode.OK, imported.Status);
+
+        var waited = Stopwatch.StartNew();
+        while (await Sql.ScalarAsync<object?>(app.ConnectionString,
+                   "select coalesce(last_analyze, last_autoanalyze) from pg_stat_user_tables where schemaname = 'flowledger' and relname = 'mt_events'") is null or DBNull)
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(20), "mt_events was not analysed after the import");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        // Marten's gap detection (GapDetector) from a high-water mark just below the newest event.
+        var newest = await Sql.ScalarAsync<long>(app.ConnectionString, "select max(seq_id) from flowledger.mt_events");
+        var plan = string.Join('\n', await Sql.QueryAsync(app.ConnectionString, $"""
+            explain select seq_id from (select seq_id, lead(seq_id) over (order by seq_id) as next_seq
+                                        from flowledger.mt_events where seq_id >= {newest - 20}) gaps
+            where next_seq is not null and next_seq - seq_id > 1 order by seq_id limit 1
+            """, reader => reader.GetString(0)));
+        Assert.DoesNotContain("Seq Scan", plan);
+        Assert.Contains("pkey_mt_events_seq_id", plan);
+    }
+}
