@@ -26,8 +26,11 @@ public sealed class EventAppendNotifier : IAsyncDisposable
     /// <summary>
     /// The least time between two NOTIFYs. The first commit after a quiet spell is announced at once; under load the
     /// commits of this long share one. Sent after every commit, at 250 commands/s the daemon made 1,144 pages in 15 s.
+    /// Measured at 20, 50 and 100 ms once commands were grouped (docs/benchmarks.md): 50 ms cut the commit → SSE p99 at
+    /// 200 commands/s from 240–255 to 150–195 ms, as fewer pages left the cores less busy; 100 ms did no better, and no
+    /// spacing can be near the 100 ms target, as an event may wait all of it.
     /// </summary>
-    private static readonly TimeSpan Spacing = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan Spacing = TimeSpan.FromMilliseconds(50);
 
     /// <summary>Sends the NOTIFYs: one after every commit announced, <see cref="Spacing"/> apart at the least.</summary>
     private readonly CoalescingTrigger _notify;
