@@ -1,5 +1,6 @@
 using System.Net;
 using FlowLedger.Api.Ledger;
+using FlowLedger.Api.Security;
 using FlowLedger.Api.Tests.Fixtures;
 using FlowLedger.Domain;
 using Microsoft.Extensions.DependencyInjection;
@@ -96,6 +97,24 @@ public sealed class GroupCommitTests(UnlimitedFixture app) : IClassFixture<Unlim
         Assert.All(keyed, answer => Assert.Equal(HttpStatusCode.Created, answer.Status));
         Assert.Equal(keyed[0].Json["eventId"]!.GetValue<string>(), keyed[1].Json["eventId"]!.GetValue<string>());
         Assert.Single(await _api.EventsAsync(sharedKeyDeal));
+    }
+
+    [Fact]
+    public async Task Commands_of_two_authors_sent_at_once_are_each_recorded_by_their_own_author()
+    {
+        var (payer, payee, _) = await _api.NewPartiesAsync();
+        var authors = new[] { Role.Writer, Role.Admin }.Select(role => (Name: AppFixture.KeyName(role), Client: LedgerClient.WithKey(app, app.Keys[role]))).ToArray();
+        var deals = Enumerable.Range(0, 48).Select(i => Ids.New($"authored-{i}")).ToArray();
+
+        var answers = await Task.WhenAll(deals.Select((deal, i) => Task.Run(() => authors[i % 2].Client.PostAsync($"/api/deals/{deal}/events",
+            new { type = "ServicesPaid", payer, payee, amount = Usd(i + 1), description = $"by {authors[i % 2].Name}", effectiveOn = "2025-06-01" }))));
+
+        for (var i = 0; i < deals.Length; i++)
+        {
+            Assert.True(answers[i].Status == HttpStatusCode.Created, $"command {i}: {(int)answers[i].Status} {answers[i].Body}");
+            var stored = Assert.Single(await _api.EventsAsync(deals[i]));
+            Assert.Equal(authors[i % 2].Name, stored!["recordedBy"]!.GetValue<string>());
+        }
     }
 
     private static RuleBreak RefusalOf(RecordOutcome outcome) =>
