@@ -1,10 +1,12 @@
 using System.Net;
+using FlowLedger.Api.Hosting;
 using FlowLedger.Api.Ledger;
 using FlowLedger.Api.Security;
 using FlowLedger.Api.Tests.Fixtures;
 using FlowLedger.Domain;
 using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
+using Npgsql;
 using static FlowLedger.Api.Tests.Fixtures.LedgerClient;
 
 namespace FlowLedger.Api.Tests;
@@ -97,6 +99,37 @@ public sealed class GroupCommitTests(UnlimitedFixture app) : IClassFixture<Unlim
         Assert.All(keyed, answer => Assert.Equal(HttpStatusCode.Created, answer.Status));
         Assert.Equal(keyed[0].Json["eventId"]!.GetValue<string>(), keyed[1].Json["eventId"]!.GetValue<string>());
         Assert.Single(await _api.EventsAsync(sharedKeyDeal));
+    }
+
+    [Fact]
+    public async Task A_command_that_fails_its_group_fails_alone_and_the_others_are_recorded()
+    {
+        var (payer, payee, _) = await _api.NewPartiesAsync();
+        var groupCommit = app.Host.Services.GetRequiredService<GroupCommit>();
+        var ct = TestContext.Current.CancellationToken;
+        PendingEntry Payment(string description) => new(Ids.New("isolated"), new ServicesPaid(payer, payee, Dollars(1), description, Day));
+
+        // The first keeps the writer busy while the rest queue up behind it as one group. The poisoned one passes every
+        // rule but cannot be written: PostgreSQL's jsonb cannot hold its NUL character. No client can send one through
+        // the HTTP API (the body parser refuses it), but it stands for any failure of one command's write.
+        var first = groupCommit.RecordAsync(Payment("first"), "group-test", ct);
+        var rest = Enumerable.Range(0, 40)
+            .Select(i => groupCommit.RecordAsync(Payment(i == 20 ? "poisoned \u0000" : $"payment {i}"), "group-test", ct))
+            .ToList();
+
+        Assert.IsType<RecordOutcome.Recorded>(await first);
+        for (var i = 0; i < rest.Count; i++)
+        {
+            if (i == 20)
+            {
+                var failure = await Assert.ThrowsAnyAsync<Exception>(() => rest[i]);
+                Assert.Equal(PostgresErrorCodes.UntranslatableCharacter, failure.FindInner<PostgresException>()?.SqlState);
+            }
+            else
+            {
+                Assert.IsType<RecordOutcome.Recorded>(await rest[i]);
+            }
+        }
     }
 
     [Fact]

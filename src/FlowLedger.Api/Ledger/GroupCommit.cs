@@ -10,19 +10,14 @@ namespace FlowLedger.Api.Ledger;
 /// trips, the commit's flush of the WAL — are then paid once per group, which is what lets two cores keep up with
 /// hundreds of commands a second. Each command is still decided as if it came alone: one that breaks a rule is
 /// refused without holding back the others (<see cref="LedgerRecorder.RecordEachAsync"/>). Nothing waits to fill a
-/// group: a free writer takes a lone command at once, and the commands that arrive while the writers are busy form
-/// the next group.
+/// group: when the writer is free it takes a lone command at once, and the commands that arrive while it is busy form
+/// the next group. One writer, one transaction at a time: with a second, groups were smaller and PostgreSQL spent a
+/// fifth more CPU per command at 500 commands/s, for no gain in latency (docs/benchmarks.md).
 /// </summary>
 public sealed class GroupCommit(LedgerRecorder recorder, ILogger<GroupCommit> logger) : BackgroundService
 {
-    /// <summary>
-    /// Transactions in flight at once. One: with a second, groups were smaller and PostgreSQL spent a fifth more CPU per
-    /// command at 500 commands/s, for no gain in latency (docs/benchmarks.md).
-    /// </summary>
-    public const int Writers = 1;
-
     /// <summary>Commands in one transaction at most, so a burst does not make one transaction that holds its locks long.</summary>
-    public const int MaxGroup = 64;
+    private const int MaxGroup = 64;
 
     private sealed record Waiting(PendingEntry Entry, string RecordedBy, CancellationToken Abandoned)
     {
@@ -45,9 +40,6 @@ public sealed class GroupCommit(LedgerRecorder recorder, ILogger<GroupCommit> lo
         return await waiting.Outcome.Task.WaitAsync(ct);
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Enumerable.Range(0, Writers).Select(_ => Task.Run(WriteGroupsAsync, CancellationToken.None)));
-
     /// <summary>Takes no more commands, then records those already waiting before it stops.</summary>
     public override Task StopAsync(CancellationToken cancellationToken)
     {
@@ -55,7 +47,8 @@ public sealed class GroupCommit(LedgerRecorder recorder, ILogger<GroupCommit> lo
         return base.StopAsync(cancellationToken);
     }
 
-    private async Task WriteGroupsAsync()
+    /// <summary>The writer: runs until <see cref="StopAsync"/> has closed the queue and what was queued is recorded.</summary>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var carried = new List<Waiting>();
         while (carried.Count > 0 || await _queue.Reader.WaitToReadAsync())
