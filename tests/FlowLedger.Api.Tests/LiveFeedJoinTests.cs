@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using FlowLedger.Api.Live;
 using FlowLedger.Api.Tests.Fixtures;
@@ -27,7 +26,7 @@ public sealed class LiveFeedJoinTests(AppFixture app) : IClassFixture<AppFixture
         var ct = TestContext.Current.CancellationToken;
         var (a, b, deal) = await _api.NewPartiesAsync();
         var setup = (await _api.RecordAsync(deal, Payment(a, b, 1)))["sequence"]!.GetValue<long>();
-        await WaitUntilAsync($"select coalesce(max(last_seq_id), 0) >= {setup} from flowledger.mt_event_progression where name like 'live-feed:%'");
+        await Sql.WaitUntilAsync(app.ConnectionString, $"select coalesce(max(last_seq_id), 0) >= {setup} from flowledger.mt_event_progression where name like 'live-feed:%'");
 
         // Holding the subscription's progress row keeps a new node's first join inside the gate, reading where the feed stands.
         await using var blocker = new NpgsqlConnection(app.ConnectionString);
@@ -43,7 +42,7 @@ public sealed class LiveFeedJoinTests(AppFixture app) : IClassFixture<AppFixture
         var feed = new LiveFeed(app.Host.Services.GetRequiredService<IDocumentStore>(), NullLogger<LiveFeed>.Instance);
         var subscriber = new LiveSubscriber(TopicSet.Parse(["events"]), new SubscriberQueueLimits(100, 1 << 20));
         var joining = feed.JoinAsync(subscriber, ct);
-        await WaitUntilAsync("select exists (select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like 'select coalesce(max(last_seq_id), 0)%')");
+        await Sql.WaitUntilAsync(app.ConnectionString, "select exists (select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like 'select coalesce(max(last_seq_id), 0)%')");
 
         await feed.AdvanceAsync(second["sequence"]!.GetValue<long>(), ct);
         Assert.False(joining.IsCompleted);
@@ -60,15 +59,5 @@ public sealed class LiveFeedJoinTests(AppFixture app) : IClassFixture<AppFixture
         var text = delivered.ToString();
         var (firstAt, secondAt) = (text.IndexOf(first["eventId"]!.GetValue<string>(), StringComparison.Ordinal), text.IndexOf(second["eventId"]!.GetValue<string>(), StringComparison.Ordinal));
         Assert.True(firstAt >= 0 && secondAt > firstAt, $"both events, in order, after the join; got:\n{text}");
-    }
-
-    private async Task WaitUntilAsync(string condition)
-    {
-        var waited = Stopwatch.StartNew();
-        while (!await Sql.ScalarAsync<bool>(app.ConnectionString, condition))
-        {
-            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(20), $"timed out waiting for: {condition}");
-            await Task.Delay(20, TestContext.Current.CancellationToken);
-        }
     }
 }

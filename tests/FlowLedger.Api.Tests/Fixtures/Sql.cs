@@ -27,4 +27,15 @@ public static class Sql
         await using var command = new NpgsqlCommand(sql, connection);
         return (T)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
     }
+
+    /// <summary>Polls until <paramref name="booleanQuery"/> answers true; fails after 20 s, naming it.</summary>
+    public static async Task WaitUntilAsync(string connectionString, string booleanQuery)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!await ScalarAsync<bool>(connectionString, booleanQuery))
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(20), $"timed out waiting for: {booleanQuery}");
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+    }
 }
