@@ -133,6 +133,25 @@ public sealed class GroupCommitTests(UnlimitedFixture app) : IClassFixture<Unlim
     }
 
     [Fact]
+    public async Task A_command_whose_caller_gave_up_before_it_was_taken_is_not_recorded()
+    {
+        var (payer, payee, _) = await _api.NewPartiesAsync();
+        var groupCommit = app.Host.Services.GetRequiredService<GroupCommit>();
+        var (abandonedDeal, keptDeal) = (Ids.New("abandoned"), Ids.New("kept"));
+
+        var abandoned = groupCommit.RecordAsync(
+            new PendingEntry(abandonedDeal, new ServicesPaid(payer, payee, Dollars(1), "nobody waits", Day)), "group-test", new CancellationToken(canceled: true));
+        // Queued after it: once this one is answered, the writer has taken the abandoned one too.
+        var kept = await groupCommit.RecordAsync(
+            new PendingEntry(keptDeal, new ServicesPaid(payer, payee, Dollars(2), "still wanted", Day)), "group-test", TestContext.Current.CancellationToken);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
+        Assert.IsType<RecordOutcome.Recorded>(kept);
+        Assert.Empty(await _api.EventsAsync(abandonedDeal));
+        Assert.Single(await _api.EventsAsync(keptDeal));
+    }
+
+    [Fact]
     public async Task Commands_of_two_authors_sent_at_once_are_each_recorded_by_their_own_author()
     {
         var (payer, payee, _) = await _api.NewPartiesAsync();

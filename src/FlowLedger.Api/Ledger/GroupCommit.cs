@@ -40,7 +40,10 @@ public sealed class GroupCommit(LedgerRecorder recorder, ILogger<GroupCommit> lo
         return await waiting.Outcome.Task.WaitAsync(ct);
     }
 
-    /// <summary>Takes no more commands, then records those already waiting before it stops.</summary>
+    /// <summary>
+    /// Takes no more commands, then records those already waiting before it stops. The web server stops first (hosted
+    /// services registered by the app stop after it), so every request it let finish has had its command taken.
+    /// </summary>
     public override Task StopAsync(CancellationToken cancellationToken)
     {
         _queue.Writer.TryComplete();
