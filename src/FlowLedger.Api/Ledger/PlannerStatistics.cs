@@ -5,34 +5,29 @@ using Npgsql;
 namespace FlowLedger.Api.Ledger;
 
 /// <summary>
-/// Brings PostgreSQL's planner statistics of the tables a bulk write grows up to date, as PostgreSQL advises after a
-/// bulk load, instead of waiting for autovacuum's next round (a minute or more). Until a table has statistics the
-/// planner guesses a third of it for any range of sequences: the async daemon's high-water query, run at every page
-/// the live feed handles, then scanned all of <c>mt_events</c> (23 ms at 30,000 events) instead of reading the few
-/// newest rows from the index (0.1 ms). Once a table has statistics, a range beyond them is estimated from the
-/// index, so they need refreshing only after the table grew by a good part of itself.
+/// Gives the tables a bulk write grows their first planner statistics, as PostgreSQL advises after a bulk load, instead
+/// of leaving them without any until autovacuum's first round (a minute or more on a fresh store). Until a table has
+/// statistics the planner guesses a third of it for any range of sequences: the async daemon's high-water query, run at
+/// every page the live feed handles, then scanned all of <c>mt_events</c> (23 ms at 30,000 events) instead of reading
+/// the few newest rows from the index (0.1 ms). Once a table has statistics, a range past them is estimated from the
+/// index, and autovacuum keeps them as the table grows: only a table never analysed needs this.
 /// </summary>
 public sealed class PlannerStatistics(IDocumentStore store, ILogger<PlannerStatistics> logger)
 {
     /// <summary>Events in one write from which it counts as a bulk load.</summary>
     public const int BulkEntries = 1_000;
 
-    /// <summary>The share of a table written since its last analysis from which its statistics count as stale.</summary>
-    private const double StaleShare = 0.2;
-
     private static readonly string[] GrowingTables = ["mt_events", "mt_streams", PostingsTable.Name];
 
-    private int _refreshing;
+    private int _analysing;
 
     /// <summary>
-    /// Starts <see cref="RefreshStaleAsync"/> unless a refresh is under way, and returns at once: the bulk write has
-    /// committed, and its answer does not wait for the analysis (about half a second per table at 20,000 events). A write
-    /// that lands during a refresh is caught up by the next one; meanwhile the planner estimates the rows past its
-    /// statistics from the index.
+    /// Starts <see cref="AnalyseNeverAnalysedAsync"/> unless it is under way, and returns at once: the bulk write has
+    /// committed, and its answer does not wait for the analysis (about half a second per table at 20,000 events).
     /// </summary>
-    public void RefreshStaleInBackground()
+    public void AnalyseNeverAnalysedInBackground()
     {
-        if (Interlocked.CompareExchange(ref _refreshing, 1, 0) != 0)
+        if (Interlocked.CompareExchange(ref _analysing, 1, 0) != 0)
         {
             return;
         }
@@ -40,48 +35,46 @@ public sealed class PlannerStatistics(IDocumentStore store, ILogger<PlannerStati
         {
             try
             {
-                await RefreshStaleAsync();
+                await AnalyseNeverAnalysedAsync();
             }
             catch (Exception ex)
             {
-                logger.LogWarning(ex, "Could not refresh the planner statistics after a bulk write; autovacuum will");
+                logger.LogWarning(ex, "Could not analyse the tables after a bulk write; autovacuum will");
             }
             finally
             {
-                Volatile.Write(ref _refreshing, 0);
+                Volatile.Write(ref _analysing, 0);
             }
         });
     }
 
-    /// <summary>Analyses each of the ledger's growing tables that was never analysed or changed by more than <see cref="StaleShare"/> since.</summary>
-    private async Task RefreshStaleAsync()
+    private async Task AnalyseNeverAnalysedAsync()
     {
         var schema = store.Options.Events.DatabaseSchemaName;
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync();
-        var stale = new List<string>();
+        var unanalysed = new List<string>();
         await using (var probe = new NpgsqlCommand(
                          "select relname from pg_stat_user_tables where schemaname = @schema and relname = any(@tables) " +
-                         "and (coalesce(last_analyze, last_autoanalyze) is null or n_mod_since_analyze > @share * greatest(n_live_tup, 1))",
+                         "and coalesce(last_analyze, last_autoanalyze) is null",
                          connection))
         {
             probe.Parameters.AddWithValue("schema", schema);
             probe.Parameters.AddWithValue("tables", GrowingTables);
-            probe.Parameters.AddWithValue("share", StaleShare);
             await using var reader = await probe.ExecuteReaderAsync();
             while (await reader.ReadAsync())
             {
-                stale.Add(reader.GetString(0));
+                unanalysed.Add(reader.GetString(0));
             }
         }
-        foreach (var table in stale)
+        foreach (var table in unanalysed)
         {
             await using var analyze = new NpgsqlCommand($"analyze {schema}.{table}", connection) { CommandTimeout = 0 };
             await analyze.ExecuteNonQueryAsync();
         }
-        if (stale.Count > 0)
+        if (unanalysed.Count > 0)
         {
-            logger.LogInformation("Refreshed the planner statistics of {Tables} after a bulk write", string.Join(", ", stale));
+            logger.LogInformation("Analysed {Tables}, never analysed before, after a bulk write", string.Join(", ", unanalysed));
         }
     }
 }
