@@ -133,6 +133,27 @@ public sealed class GroupCommitTests(UnlimitedFixture app) : IClassFixture<Unlim
     }
 
     [Fact]
+    public async Task Two_commands_with_one_idempotency_key_queued_together_record_one_event()
+    {
+        var (payer, payee, deal) = await _api.NewPartiesAsync();
+        var groupCommit = app.Host.Services.GetRequiredService<GroupCommit>();
+        var ct = TestContext.Current.CancellationToken;
+        var claim = IdempotencyClaim.For(Ids.New("key"), "the same request");
+        PendingEntry Keyed() => new(deal, new ServicesPaid(payer, payee, Dollars(3), "keyed", Day), Idempotency: claim);
+
+        // The first keeps the writer busy, so the two with one key are queued, and taken, together.
+        var busy = groupCommit.RecordAsync(new PendingEntry(Ids.New("busy"), new ServicesPaid(payer, payee, Dollars(1), "busy", Day)), "group-test", ct);
+        var (first, second) = (groupCommit.RecordAsync(Keyed(), "group-test", ct), groupCommit.RecordAsync(Keyed(), "group-test", ct));
+
+        Assert.IsType<RecordOutcome.Recorded>(await busy);
+        var acknowledged = new[] { await first, await second }
+            .Select(outcome => Assert.Single(Assert.IsType<RecordOutcome.Recorded>(outcome).Acknowledgements).EventId)
+            .ToList();
+        Assert.Equal(acknowledged[0], acknowledged[1]);
+        Assert.Single(await _api.EventsAsync(deal));
+    }
+
+    [Fact]
     public async Task A_command_whose_caller_gave_up_before_it_was_taken_is_not_recorded()
     {
         var (payer, payee, _) = await _api.NewPartiesAsync();
