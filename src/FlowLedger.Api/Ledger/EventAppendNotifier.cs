@@ -20,7 +20,7 @@ public sealed class EventAppendNotifier : IAsyncDisposable
 {
     private readonly NpgsqlDataSource _listening;
     private readonly NpgsqlDataSource _notifying;
-    private readonly PostgresqlListenWakeup _wakeup;
+    private readonly ListenWakeup _wakeup;
     private readonly ILogger<EventAppendNotifier> _logger;
 
     /// <summary>
@@ -42,7 +42,7 @@ public sealed class EventAppendNotifier : IAsyncDisposable
         // The NOTIFY leaves nothing in the session, so its connection goes back without Npgsql's reset (a DISCARD ALL
         // before every reuse); the listening connection keeps the reset, as it holds a LISTEN.
         _notifying = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(locator.ConnectionString) { NoResetOnClose = true, MaxPoolSize = 1 }.ConnectionString);
-        _wakeup = new PostgresqlListenWakeup(_listening, logger);
+        _wakeup = new ListenWakeup(_listening, PostgresqlListenWakeup.DefaultChannel, logger);
         _notify = new CoalescingTrigger(NotifyAsync, Spacing);
     }
 
