@@ -103,11 +103,14 @@ public sealed class ListenWakeup(NpgsqlDataSource dataSource, string channel, IL
 
     private void KeepWakeUp()
     {
-        // Only the receiving loop gives the count, one NOTIFY after another, and only the agent's wait takes it: the count
-        // cannot become 1 between the check and the release.
-        if (_notified.CurrentCount == 0)
+        // A broken connection's loop and its successor's may both get here at once. The agent's wait only ever takes the
+        // count, so under the lock it cannot become 1 between the check and the release.
+        lock (_notified)
         {
-            _notified.Release();
+            if (_notified.CurrentCount == 0)
+            {
+                _notified.Release();
+            }
         }
     }
 
