@@ -9,9 +9,7 @@ namespace FlowLedger.Api.Ledger;
 /// one connection for each, and hands it back without Npgsql's reset: a DISCARD ALL (seven statements while
 /// statements were prepared) sent ahead of the next use, which PostgreSQL parsed and ran twice per command. The write
 /// path leaves nothing in the session to reset — no SET, LISTEN, advisory lock or temporary table — while Wolverine
-/// and Marten take session-level advisory locks on the shared pool, which is why only this pool skips the reset. Its
-/// connections also prepare the statements they repeat, which PostgreSQL otherwise parsed and planned at every command:
-/// about a quarter of its CPU per command (docs/benchmarks.md).
+/// and Marten take session-level advisory locks on the shared pool, which is why only this pool skips the reset.
 /// </summary>
 public sealed class LedgerWriterConnections(DatabaseLocator locator, IOptions<LimitOptions> limits)
 {
@@ -32,9 +30,6 @@ public sealed class LedgerWriterConnections(DatabaseLocator locator, IOptions<Li
         }
     }
 
-    /// <summary>Statements a writer connection keeps prepared unless the connection string sets its own number.</summary>
-    public const int AutoPrepared = 50;
-
     /// <summary>
     /// Half the shared pool's size: writers on a few cores gain nothing from more connections, and the two pools
     /// together stay within the embedded cluster's 200 connections. A command waits for a connection as long as its
@@ -45,10 +40,6 @@ public sealed class LedgerWriterConnections(DatabaseLocator locator, IOptions<Li
     public static string ForWriters(string connectionString, int requestSeconds)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true };
-        if (builder.MaxAutoPrepare == 0)
-        {
-            builder.MaxAutoPrepare = AutoPrepared;
-        }
         builder.MaxPoolSize = Math.Max(2, builder.MaxPoolSize / 2);
         if (builder.Timeout is > 0 and var timeout && timeout < requestSeconds)
         {
