@@ -20,19 +20,13 @@ public sealed class ListenWakeup(NpgsqlDataSource dataSource, string channel, IL
     private readonly CancellationTokenSource _lifetime = new();
     private NpgsqlConnection? _listening;
 
+    /// <summary>
+    /// Waits for a NOTIFY or the timeout. While the database is away this throws, as it cannot listen: the agent logs
+    /// that and waits out the timeout itself, and a later wait listens again.
+    /// </summary>
     public async Task WaitAsync(TimeSpan timeout, CancellationToken token)
     {
-        try
-        {
-            await ListenAsync(token);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // The database is away: the agent polls on its timeout until a later wait can listen again.
-            logger.LogWarning(ex, "Could not listen on channel {Channel}; the daemon polls until the database answers", channel);
-            await Task.Delay(timeout, token);
-            return;
-        }
+        await ListenAsync(token);
         await _notified.WaitAsync(timeout, token);
     }
 
