@@ -22,7 +22,14 @@ public sealed class GroupCommitTests(UnlimitedFixture app) : IClassFixture<Unlim
 
     private static readonly LocalDate Day = new(2025, 6, 1);
 
+    private const string Author = "group-test";
+
     private static Money Dollars(decimal amount) => new(amount, "USD");
+
+    private GroupCommit Queue => app.Host.Services.GetRequiredService<GroupCommit>();
+
+    private static PendingEntry Payment(string deal, string payer, string payee, decimal amount, string description, IdempotencyClaim? claim = null) =>
+        new(deal, new ServicesPaid(payer, payee, Dollars(amount), description, Day), Idempotency: claim);
 
     [Fact]
     public async Task Each_entry_of_a_group_is_decided_as_if_alone_after_the_accepted_ones_before_it()
@@ -42,7 +49,7 @@ public sealed class GroupCommitTests(UnlimitedFixture app) : IClassFixture<Unlim
             new PendingEntry(paid, new ServicesPaid(borrower, lender, Dollars(7), "more compute", Day), ExpectedVersion: 1),
             new PendingEntry(paid, new ServicesPaid(borrower, lender, Dollars(9), "stale", Day), ExpectedVersion: 1),
             new PendingEntry(paid, new ServicesPaid(borrower, stranger, Dollars(9), "to nobody", Day)),
-        ], "group-test", TestContext.Current.CancellationToken);
+        ], Author, TestContext.Current.CancellationToken);
 
         Assert.Equal(9, outcomes.Count);
         var recorded = outcomes.Select(o => (o as RecordOutcome.Recorded)?.Acknowledgements.Single()).ToList();
@@ -105,16 +112,14 @@ public sealed class GroupCommitTests(UnlimitedFixture app) : IClassFixture<Unlim
     public async Task A_command_that_fails_its_group_fails_alone_and_the_others_are_recorded()
     {
         var (payer, payee, _) = await _api.NewPartiesAsync();
-        var groupCommit = app.Host.Services.GetRequiredService<GroupCommit>();
         var ct = TestContext.Current.CancellationToken;
-        PendingEntry Payment(string description) => new(Ids.New("isolated"), new ServicesPaid(payer, payee, Dollars(1), description, Day));
 
         // The first keeps the writer busy while the rest queue up behind it as one group. The poisoned one passes every
         // rule but cannot be written: PostgreSQL's jsonb cannot hold its NUL character. No client can send one through
         // the HTTP API (the body parser refuses it), but it stands for any failure of one command's write.
-        var first = groupCommit.RecordAsync(Payment("first"), "group-test", ct);
+        var first = Queue.RecordAsync(Payment(Ids.New("isolated"), payer, payee, 1, "first"), Author, ct);
         var rest = Enumerable.Range(0, 40)
-            .Select(i => groupCommit.RecordAsync(Payment(i == 20 ? "poisoned \u0000" : $"payment {i}"), "group-test", ct))
+            .Select(i => Queue.RecordAsync(Payment(Ids.New("isolated"), payer, payee, 1, i == 20 ? "poisoned \u0000" : $"payment {i}"), Author, ct))
             .ToList();
 
         Assert.IsType<RecordOutcome.Recorded>(await first);
@@ -136,14 +141,12 @@ public sealed class GroupCommitTests(UnlimitedFixture app) : IClassFixture<Unlim
     public async Task Two_commands_with_one_idempotency_key_queued_together_record_one_event()
     {
         var (payer, payee, deal) = await _api.NewPartiesAsync();
-        var groupCommit = app.Host.Services.GetRequiredService<GroupCommit>();
         var ct = TestContext.Current.CancellationToken;
-        var claim = IdempotencyClaim.For(Ids.New("key"), "the same request");
-        PendingEntry Keyed() => new(deal, new ServicesPaid(payer, payee, Dollars(3), "keyed", Day), Idempotency: claim);
+        var keyed = Payment(deal, payer, payee, 3, "keyed", IdempotencyClaim.For(Ids.New("key"), "the same request"));
 
         // The first keeps the writer busy, so the two with one key are queued, and taken, together.
-        var busy = groupCommit.RecordAsync(new PendingEntry(Ids.New("busy"), new ServicesPaid(payer, payee, Dollars(1), "busy", Day)), "group-test", ct);
-        var (first, second) = (groupCommit.RecordAsync(Keyed(), "group-test", ct), groupCommit.RecordAsync(Keyed(), "group-test", ct));
+        var busy = Queue.RecordAsync(Payment(Ids.New("busy"), payer, payee, 1, "busy"), Author, ct);
+        var (first, second) = (Queue.RecordAsync(keyed, Author, ct), Queue.RecordAsync(keyed, Author, ct));
 
         Assert.IsType<RecordOutcome.Recorded>(await busy);
         var acknowledged = new[] { await first, await second }
@@ -157,14 +160,11 @@ public sealed class GroupCommitTests(UnlimitedFixture app) : IClassFixture<Unlim
     public async Task A_command_whose_caller_gave_up_before_it_was_taken_is_not_recorded()
     {
         var (payer, payee, _) = await _api.NewPartiesAsync();
-        var groupCommit = app.Host.Services.GetRequiredService<GroupCommit>();
         var (abandonedDeal, keptDeal) = (Ids.New("abandoned"), Ids.New("kept"));
 
-        var abandoned = groupCommit.RecordAsync(
-            new PendingEntry(abandonedDeal, new ServicesPaid(payer, payee, Dollars(1), "nobody waits", Day)), "group-test", new CancellationToken(canceled: true));
+        var abandoned = Queue.RecordAsync(Payment(abandonedDeal, payer, payee, 1, "nobody waits"), Author, new CancellationToken(canceled: true));
         // Queued after it: once this one is answered, the writer has taken the abandoned one too.
-        var kept = await groupCommit.RecordAsync(
-            new PendingEntry(keptDeal, new ServicesPaid(payer, payee, Dollars(2), "still wanted", Day)), "group-test", TestContext.Current.CancellationToken);
+        var kept = await Queue.RecordAsync(Payment(keptDeal, payer, payee, 2, "still wanted"), Author, TestContext.Current.CancellationToken);
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
         Assert.IsType<RecordOutcome.Recorded>(kept);
