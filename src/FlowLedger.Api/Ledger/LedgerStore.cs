@@ -25,10 +25,11 @@ public static class LedgerStore
         services.AddMarten(sp =>
             {
                 var options = new StoreOptions();
-                // No `Max Auto Prepare`: with Npgsql 9.0.4 (the version Marten 9 uses) a command that Marten retries on a
-                // new connection after a restart of PostgreSQL still names the old connection's prepared statement, and
-                // fails with 26000 "prepared statement _autoN does not exist" (npgsql#6432, fixed only in Npgsql 10.0.2).
-                // That failure is not transient, so it also left the live feed's subscription paused for good.
+                // No `Max Auto Prepare` on this shared pool; the write path's own pool prepares (LedgerWriterConnections).
+                // With Npgsql 9.0.4 a command that Marten retried on a new connection after a restart of PostgreSQL named
+                // the old connection's prepared statement and failed with 26000 (npgsql#6432, fixed in 10.0.2, the version
+                // pinned now), which left the live feed's subscription paused for good. Preparing on this pool as well
+                // has not been measured since.
                 options.Connection(sp.GetRequiredService<DatabaseLocator>().ConnectionString);
                 options.DatabaseSchemaName = Schema;
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;

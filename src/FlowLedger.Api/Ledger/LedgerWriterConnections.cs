@@ -9,7 +9,9 @@ namespace FlowLedger.Api.Ledger;
 /// one connection for each, and hands it back without Npgsql's reset: a DISCARD ALL (seven statements while
 /// statements were prepared) sent ahead of the next use, which PostgreSQL parsed and ran twice per command. The write
 /// path leaves nothing in the session to reset — no SET, LISTEN, advisory lock or temporary table — while Wolverine
-/// and Marten take session-level advisory locks on the shared pool, which is why only this pool skips the reset.
+/// and Marten take session-level advisory locks on the shared pool, which is why only this pool skips the reset. Its
+/// connections also prepare the statements they repeat, which PostgreSQL otherwise parsed and planned at every command:
+/// about a quarter of its CPU per command, and P2's p99 under its target (docs/benchmarks.md).
 /// </summary>
 public sealed class LedgerWriterConnections(DatabaseLocator locator, IOptions<LimitOptions> limits)
 {
@@ -30,6 +32,17 @@ public sealed class LedgerWriterConnections(DatabaseLocator locator, IOptions<Li
         }
     }
 
+    /// <summary>Statements a writer connection keeps prepared unless the connection string sets <c>Max Auto Prepare</c>.</summary>
+    public const int AutoPrepared = 50;
+
+    /// <summary>
+    /// Uses of a statement on one connection before it is prepared, unless the connection string sets <c>Max Auto
+    /// Prepare</c> (and with it this, or Npgsql's default of 5). The pool spreads the commands over its connections, so
+    /// each of them parses a statement that many times first: with 5, preparing saved PostgreSQL a third as much CPU
+    /// per command as with 2 in the benchmark.
+    /// </summary>
+    public const int UsesBeforePreparing = 2;
+
     /// <summary>
     /// Half the shared pool's size: writers on a few cores gain nothing from more connections, and the two pools
     /// together stay within the embedded cluster's 200 connections. A command waits for a connection as long as its
@@ -40,6 +53,11 @@ public sealed class LedgerWriterConnections(DatabaseLocator locator, IOptions<Li
     public static string ForWriters(string connectionString, int requestSeconds)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true };
+        if (builder.MaxAutoPrepare == 0)
+        {
+            builder.MaxAutoPrepare = AutoPrepared;
+            builder.AutoPrepareMinUsages = UsesBeforePreparing;
+        }
         builder.MaxPoolSize = Math.Max(2, builder.MaxPoolSize / 2);
         if (builder.Timeout is > 0 and var timeout && timeout < requestSeconds)
         {
