@@ -84,7 +84,7 @@ public sealed class LedgerRecorder(
                 }
                 if (appended.Count >= PlannerStatistics.BulkEntries)
                 {
-                    statistics.AnalyseNeverAnalysedInBackground();
+                    _ = statistics.AnalyseNeverAnalysedInBackground();
                 }
                 var acknowledgements = await AcknowledgeAsync(session, entries, decision, appended, refused, ct);
                 return eachAlone
