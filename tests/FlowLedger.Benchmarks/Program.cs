@@ -89,6 +89,7 @@ public sealed record BenchOptions
     public int Subscribers { get; init; } = 1_000;
     public string? ChunkLog { get; init; }
     public string? ExistingData { get; init; }
+    public bool LiveOnExisting { get; init; }
 
     public const string Usage = """
         FlowLedger benchmark (SPEC §12): P1 import vs raw COPY, P3 balance latency, P6 rebuild, P8 server RSS.
@@ -114,6 +115,8 @@ public sealed record BenchOptions
           --keep            keep the temp folder (server log, data)
           --existing-data PATH  start the app on this data folder (a store this harness imported before, with the
                             same --events, --companies and --seed) and measure only P4, P5 and P8: no import
+          --live-on-existing  with --existing-data: P2 and P7 too, after P4 and P5. They record their commands
+                            (700 a second of --live-seconds) in that store: point --existing-data at a copy
           --generate-only   write the NDJSON (with --ndjson) and stop
           --analyze         no server: time the write path's decide fold and the projection's folds offline
           --baseline        no app: P2's and P7's load (--live-seconds, --subscribers) against a server that only answers
@@ -141,6 +144,7 @@ public sealed record BenchOptions
                 "--port" => o with { Port = int.Parse(Next()) },
                 "--chunk-log" => o with { ChunkLog = Path.GetFullPath(Next()) },
                 "--existing-data" => o with { ExistingData = Path.GetFullPath(Next()) },
+                "--live-on-existing" => o with { LiveOnExisting = true },
                 "--skip-rebuild" => o with { SkipRebuild = true },
                 "--skip-live" => o with { SkipLive = true },
                 "--live-seconds" => o with { LiveSeconds = int.Parse(Next()) },
