@@ -239,6 +239,10 @@ public sealed class LedgerRecorder(
             foreach (var (index, e) in group.Zip(action.Events))
             {
                 e.Timestamp = timestamp;
+                // Time-ordered rather than Marten's random ids: the postings' indexes that lead with the event id then
+                // grow at their right edge, instead of every command changing a random page of them. On the
+                // 1,000,000-event store that cut the WAL written per command by three quarters (docs/benchmarks.md).
+                e.Id = Guid.CreateVersion7(timestamp);
                 appended[index] = e;
                 if (entries[index].Idempotency is { } claim)
                 {
