@@ -14,8 +14,7 @@ public sealed class EventIdTests(AppFixture app) : IClassFixture<AppFixture>
     [Fact]
     public async Task Events_recorded_later_have_greater_ids_as_PostgreSQL_compares_them()
     {
-        var (a, b, deal) = (Ids.New("a"), Ids.New("b"), Ids.New("deal"));
-        await _api.RegisterAsync(a, b);
+        var (a, b, deal) = await _api.NewPartiesAsync();
         for (var i = 1; i <= 6; i++)
         {
             app.Clock.AdvanceMilliseconds(2);

@@ -19,6 +19,7 @@ public sealed class ListenWakeup(NpgsqlDataSource dataSource, string channel, IL
     private readonly SemaphoreSlim _connecting = new(1, 1);
     private readonly CancellationTokenSource _lifetime = new();
     private NpgsqlConnection? _listening;
+    private readonly Lock _keeping = new();
 
     /// <summary>
     /// Waits for a NOTIFY or the timeout. While the database is away this throws, as it cannot listen: the agent logs
@@ -99,7 +100,7 @@ public sealed class ListenWakeup(NpgsqlDataSource dataSource, string channel, IL
     {
         // A broken connection's loop and its successor's may both get here at once. The agent's wait only ever takes the
         // count, so under the lock it cannot become 1 between the check and the release.
-        lock (_notified)
+        lock (_keeping)
         {
             if (_notified.CurrentCount == 0)
             {

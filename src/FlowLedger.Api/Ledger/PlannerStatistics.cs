@@ -17,7 +17,8 @@ public sealed class PlannerStatistics(IDocumentStore store, ILogger<PlannerStati
     /// <summary>Events in one write from which it counts as a bulk load.</summary>
     public const int BulkEntries = 1_000;
 
-    private static readonly string[] GrowingTables = ["mt_events", "mt_streams", PostingsTable.Name];
+    /// <summary>The tables a bulk write grows, and so the ones analysed after it if they never were.</summary>
+    public static readonly IReadOnlyList<string> GrowingTables = ["mt_events", "mt_streams", PostingsTable.Name];
 
     private readonly Lock _starting = new();
     private Task _analysis = Task.CompletedTask;
@@ -33,19 +34,21 @@ public sealed class PlannerStatistics(IDocumentStore store, ILogger<PlannerStati
         {
             if (_analysis.IsCompleted)
             {
-                _analysis = Task.Run(async () =>
-                {
-                    try
-                    {
-                        await AnalyseNeverAnalysedAsync();
-                    }
-                    catch (Exception ex)
-                    {
-                        logger.LogWarning(ex, "Could not analyse the tables after a bulk write; autovacuum will");
-                    }
-                });
+                _analysis = Task.Run(AnalyseOrLogAsync);
             }
             return _analysis;
+        }
+    }
+
+    private async Task AnalyseOrLogAsync()
+    {
+        try
+        {
+            await AnalyseNeverAnalysedAsync();
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Could not analyse the tables after a bulk write; autovacuum will");
         }
     }
 
@@ -61,7 +64,7 @@ public sealed class PlannerStatistics(IDocumentStore store, ILogger<PlannerStati
                          connection))
         {
             probe.Parameters.AddWithValue("schema", schema);
-            probe.Parameters.AddWithValue("tables", GrowingTables);
+            probe.Parameters.AddWithValue("tables", GrowingTables.ToArray());
             await using var reader = await probe.ExecuteReaderAsync();
             while (await reader.ReadAsync())
             {
