@@ -160,6 +160,7 @@ public sealed record BenchOptions
                 return null;
             }
         }
-        return o;
+        // Without a store to run on, the flag would be ignored without a word.
+        return o.LiveOnExisting && o.ExistingData is null ? null : o;
     }
 }
