@@ -429,8 +429,11 @@ public sealed class BenchmarkRun(BenchOptions options, GeneratedLedger ledger)
 
     private async Task LivePhasesAsync(MemorySampler sampler, CancellationToken ct)
     {
+        // Announced as they start, so a profiler can be attached to the app for the phase it is meant to see.
+        Console.WriteLine($"P2: {P2Rate} commands/s for {options.LiveSeconds} s …");
         sampler.Phase = "P2 commands";
         await CommandLatencyAsync(ct);
+        Console.WriteLine($"P7: {options.Subscribers:N0} subscribers, {P7Rate} commands/s for {options.LiveSeconds} s …");
         sampler.Phase = "P7 live";
         await LiveDeliveryAsync(ct);
     }

@@ -11,7 +11,8 @@ namespace FlowLedger.Api.Ledger;
 /// path leaves nothing in the session to reset — no SET, LISTEN, advisory lock or temporary table — while Wolverine
 /// and Marten take session-level advisory locks on the shared pool, which is why only this pool skips the reset. Its
 /// connections also prepare the statements they repeat, which PostgreSQL otherwise parsed and planned at every command:
-/// about a quarter of its CPU per command, and P2's p99 under its target (docs/benchmarks.md).
+/// about a quarter of its CPU per command, and P2's p99 under its target (docs/benchmarks.md); and they keep one plan
+/// for each (<see cref="PlanCacheMode"/>).
 /// </summary>
 public sealed class LedgerWriterConnections(DatabaseLocator locator, IOptions<LimitOptions> limits)
 {
@@ -44,6 +45,15 @@ public sealed class LedgerWriterConnections(DatabaseLocator locator, IOptions<Li
     public const int UsesBeforePreparing = 2;
 
     /// <summary>
+    /// The setting that makes a writer's prepared statements use one generic plan, unless the connection string's
+    /// <c>Options</c> set it. PostgreSQL otherwise kept planning the write path's statements afresh at every execution
+    /// (a custom plan, 0.2–0.25 ms of each bind on the 1,000,000-event store), as their array parameters made the generic
+    /// plan look dearer to it; the generic plans are the same index lookups. That was a tenth of PostgreSQL's CPU per
+    /// command, and the import is no slower (docs/benchmarks.md).
+    /// </summary>
+    public const string PlanCacheMode = "plan_cache_mode";
+
+    /// <summary>
     /// Half the shared pool's size: writers on a few cores gain nothing from more connections, and the two pools
     /// together stay within the embedded cluster's 200 connections. A command waits for a connection as long as its
     /// request may last (<paramref name="requestSeconds"/>), whose timeout then ends the wait: it holds its one
@@ -57,6 +67,10 @@ public sealed class LedgerWriterConnections(DatabaseLocator locator, IOptions<Li
         {
             builder.MaxAutoPrepare = AutoPrepared;
             builder.AutoPrepareMinUsages = UsesBeforePreparing;
+        }
+        if (builder.Options?.Contains(PlanCacheMode, StringComparison.Ordinal) != true)
+        {
+            builder.Options = $"{builder.Options} -c {PlanCacheMode}=force_generic_plan".TrimStart();
         }
         builder.MaxPoolSize = Math.Max(2, builder.MaxPoolSize / 2);
         if (builder.Timeout is > 0 and var timeout && timeout < requestSeconds)
