@@ -12,7 +12,12 @@ public static class PostingsTable
 {
     public const string Name = "fl_postings";
 
-    private const string AnalysisIndex = "ix_fl_postings_analysis";
+    /// <summary>The index trace and loops read all of: every visible posting of a layer in the order of SPEC §2.</summary>
+    public const string AnalysisIndex = "ix_fl_postings_analysis";
+
+    private static readonly string[] AnalysisKey = ["layer", "effective_on", "event_sequence", "ordinal"];
+    private static readonly string[] AnalysisIncluded = ["asset", "from_party", "to_party", "quantity", "known_from", "known_to", "event_id", "stream_key"];
+    private const string AnalysisPredicate = "layer <> 'holding'";
 
     /// <summary>The rows still waiting for their event's sequence: empty once the start-up backfill has run.</summary>
     private const string UnsequencedIndex = "ix_fl_postings_unsequenced";
@@ -40,12 +45,7 @@ public static class PostingsTable
         table.Indexes.Add(new IndexDefinition("ix_fl_postings_open") { Columns = ["event_id"], Predicate = "known_to is null" });
         // Trace and loops read every visible posting of one layer in the order of SPEC §2: this index hands them over
         // in that order with everything they need (an index-only scan, no sort, no visit to the wide table rows).
-        table.Indexes.Add(new IndexDefinition(AnalysisIndex)
-        {
-            Columns = ["layer", "effective_on", "event_sequence", "ordinal"],
-            IncludeColumns = ["asset", "from_party", "to_party", "quantity", "known_from", "known_to", "event_id", "stream_key"],
-            Predicate = "layer <> 'holding'",
-        });
+        table.Indexes.Add(new IndexDefinition(AnalysisIndex) { Columns = AnalysisKey, IncludeColumns = AnalysisIncluded, Predicate = AnalysisPredicate });
         table.Indexes.Add(new IndexDefinition(UnsequencedIndex) { Columns = ["event_id"], Predicate = "event_sequence is null" });
         return table;
     }
@@ -58,6 +58,27 @@ public static class PostingsTable
         update {schema}.{Name} p set event_sequence = e.seq_id
         from {schema}.mt_events e
         where p.event_sequence is null and e.id = p.event_id
+        """;
+
+    /// <summary>
+    /// The analysis index's size and the size it would have if rebuilt, in bytes; the second is null while the table has
+    /// no statistics. It is estimated from a sample of the table's pages (a thousand at least, all of a small table): the
+    /// rows the index covers, times their average entry (the columns it holds, less a row's 24-byte header, plus an index
+    /// entry's 8-byte header and 4-byte line pointer), over the nine tenths of each leaf page a B-tree fills when built in
+    /// order. On the 1,000,000-event store it gave 178 MB for an index that a rebuild made 186 MB.
+    /// </summary>
+    public static string AnalysisIndexSizesSql(string schema) => $"""
+        with sample as (
+            select count(*) filter (where {AnalysisPredicate})::float8 / nullif(count(*), 0) as covered,
+                   avg(pg_column_size(row({string.Join(", ", AnalysisKey.Concat(AnalysisIncluded))}))) filter (where {AnalysisPredicate}) as width
+            from {schema}.{Name} tablesample system (
+                (select least(100, greatest(1, 100000.0 / greatest(relpages, 1))) from pg_class where oid = '{schema}.{Name}'::regclass)))
+        select pg_relation_size('{schema}.{AnalysisIndex}'),
+               case when t.reltuples < 0 then null
+                    when t.reltuples = 0 or s.covered = 0 then 0
+                    when s.width is not null then (t.reltuples * s.covered * (s.width - 12) / 0.9)::bigint end
+        from sample s, pg_class t
+        where t.oid = '{schema}.{Name}'::regclass
         """;
 
     public static string LayerName(Domain.Layer layer) => layer.ToString().ToLowerInvariant();

@@ -43,7 +43,8 @@ public abstract record RecordOutcome
 /// a rule that each one checked alone.
 /// </summary>
 public sealed class LedgerRecorder(
-    IDocumentStore store, LedgerWriterConnections connections, EventAppendNotifier notifier, PlannerStatistics statistics, IClock clock,
+    IDocumentStore store, LedgerWriterConnections connections, EventAppendNotifier notifier, PlannerStatistics statistics,
+    AnalysisIndexCompaction compaction, IClock clock,
     ILogger<LedgerRecorder> logger)
 {
     private const int MaxAttempts = 8;
@@ -85,6 +86,7 @@ public sealed class LedgerRecorder(
                 if (appended.Count >= PlannerStatistics.BulkEntries)
                 {
                     _ = statistics.AnalyseNeverAnalysedInBackground();
+                    _ = compaction.CompactIfBloatedInBackground();
                 }
                 var acknowledgements = await AcknowledgeAsync(session, entries, decision, appended, refused, ct);
                 return eachAlone

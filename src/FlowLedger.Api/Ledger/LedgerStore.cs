@@ -67,6 +67,7 @@ public static class LedgerStore
         services.AddSingleton<LedgerWriterConnections>();
         services.AddSingleton<EventAppendNotifier>();
         services.AddSingleton<PlannerStatistics>();
+        services.AddSingleton<AnalysisIndexCompaction>();
         services.AddSingleton<LedgerRecorder>();
         services.AddSingleton<GroupCommit>();
         services.AddHostedService(sp => sp.GetRequiredService<GroupCommit>());

@@ -14,31 +14,20 @@ namespace FlowLedger.Api.Ledger;
 /// </summary>
 public sealed class PlannerStatistics(IDocumentStore store, ILogger<PlannerStatistics> logger)
 {
+    private BackgroundRun? _analysis;
+
     /// <summary>Events in one write from which it counts as a bulk load.</summary>
     public const int BulkEntries = 1_000;
 
     /// <summary>The tables a bulk write grows, and so the ones analysed after it if they never were.</summary>
     public static readonly IReadOnlyList<string> GrowingTables = ["mt_events", "mt_streams", PostingsTable.Name];
 
-    private readonly Lock _starting = new();
-    private Task _analysis = Task.CompletedTask;
-
     /// <summary>
     /// Starts <see cref="AnalyseNeverAnalysedAsync"/> unless it is under way, and answers that run at once: the bulk
     /// write has committed, and its answer does not wait for the analysis (about half a second per table at 20,000
     /// events). The run never fails; what goes wrong is logged, and autovacuum analyses the tables later.
     /// </summary>
-    public Task AnalyseNeverAnalysedInBackground()
-    {
-        lock (_starting)
-        {
-            if (_analysis.IsCompleted)
-            {
-                _analysis = Task.Run(AnalyseOrLogAsync);
-            }
-            return _analysis;
-        }
-    }
+    public Task AnalyseNeverAnalysedInBackground() => LazyInitializer.EnsureInitialized(ref _analysis, () => new BackgroundRun(AnalyseOrLogAsync)).Start();
 
     private async Task AnalyseOrLogAsync()
     {

@@ -81,6 +81,22 @@ public sealed class LedgerClient(HttpClient http, Func<Access, string?> keyFor)
         return (a, b, Ids.New("deal"));
     }
 
+    /// <summary>
+    /// One import of <paramref name="payments"/> payments between two new companies, over 50 new deals: a bulk write when
+    /// they are <see cref="FlowLedger.Api.Ledger.PlannerStatistics.BulkEntries"/> or more.
+    /// </summary>
+    public async Task ImportPaymentsAsync(int payments)
+    {
+        var (a, b, deal) = await NewPartiesAsync();
+        var lines = Enumerable.Range(1, payments).Select(i => JsonSerializer.Serialize(new
+        {
+            type = "ServicesPaid", dealId = $"{deal}-{i % 50}", payer = a, payee = b,
+            amount = new { amount = i, currency = "USD" }, description = $"payment {i}", effectiveOn = "2025-06-01",
+        }));
+        var imported = await PostRawAsync("/api/import", string.Join('\n', lines), contentType: "application/x-ndjson");
+        Assert.Equal(HttpStatusCode.OK, imported.Status);
+    }
+
     /// <summary>Records one deal event that must be accepted; returns the acknowledgement.</summary>
     public async Task<JsonNode> RecordAsync(string dealId, object body)
     {
