@@ -60,5 +60,5 @@ public sealed class PlannerStatisticsTests(AppFixture app) : IClassFixture<AppFi
             reader => (Table: reader.GetString(0), Count: reader.GetInt64(1))))
         .ToDictionary(row => row.Table, row => row.Count);
 
-    private Task ImportBulkAsync() => _api.ImportPaymentsAsync(PlannerStatistics.BulkEntries + 500);
+    private Task ImportBulkAsync() => _api.ImportPaymentsAsync(LedgerRecorder.BulkEntries + 500);
 }

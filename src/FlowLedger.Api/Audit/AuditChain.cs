@@ -1,3 +1,4 @@
+using FlowLedger.Api.Hosting;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
@@ -65,7 +66,7 @@ public sealed class AuditChain(IDocumentStore store)
         await using var connection = await OpenAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         // One sealer at a time, whichever node or command runs it.
-        await ScalarAsync<object>(connection, $"select pg_advisory_xact_lock(hashtext('{Schema}.{TableName}'))", ct);
+        await connection.ScalarAsync<object>($"select pg_advisory_xact_lock(hashtext('{Schema}.{TableName}'))", ct);
         var (position, link) = await LastLinkAsync(connection, ct);
         try
         {
@@ -139,7 +140,7 @@ public sealed class AuditChain(IDocumentStore store)
             return sealedSince;
         }
 
-        var windowStart = Math.Max(0, (await ScalarAsync<long?>(connection, $"select max(seq_id) from {Schema}.{TableName}", ct) ?? 0) - LookBack);
+        var windowStart = Math.Max(0, (await connection.ScalarAsync<long?>($"select max(seq_id) from {Schema}.{TableName}", ct) ?? 0) - LookBack);
         var sealedSequences = new SealedSequences(windowStart);
         await using (var command = new NpgsqlCommand($"select seq_id from {Schema}.{TableName} where seq_id > @start order by seq_id", connection))
         {
@@ -179,7 +180,7 @@ public sealed class AuditChain(IDocumentStore store)
                 checkedCount++;
             }
         }
-        var pending = await ScalarAsync<long>(connection,
+        var pending = await connection.ScalarAsync<long>(
             $"select count(*) from {Schema}.mt_events e where not exists (select 1 from {Schema}.{TableName} c where c.seq_id = e.seq_id)", ct);
         return new AuditReport(true, checkedCount, pending, checkedCount == 0 ? null : Convert.ToHexStringLower(previous));
     }
@@ -257,13 +258,6 @@ public sealed class AuditChain(IDocumentStore store)
         var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync(ct);
         return connection;
-    }
-
-    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        var value = await command.ExecuteScalarAsync(ct);
-        return value is DBNull ? default! : (T)value!;
     }
 }
 

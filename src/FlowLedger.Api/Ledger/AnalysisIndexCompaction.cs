@@ -1,3 +1,4 @@
+using FlowLedger.Api.Hosting;
 using FlowLedger.Projections.Balances;
 using Marten;
 using Npgsql;
@@ -25,25 +26,15 @@ public sealed class AnalysisIndexCompaction(IDocumentStore store, ILogger<Analys
     /// <summary>Below this the index costs too little to read for a rebuild to be worth it.</summary>
     public const long MinimumBytes = 8 * 1024 * 1024;
 
-    private BackgroundRun? _compaction;
+    private readonly BackgroundRun _compaction = new();
 
     /// <summary>
     /// Starts <see cref="CompactIfBloatedAsync"/> unless it is under way, and answers that run at once. The run never
     /// fails: what goes wrong is logged, and the next bulk write tries again.
     /// </summary>
-    public Task CompactIfBloatedInBackground() => LazyInitializer.EnsureInitialized(ref _compaction, () => new BackgroundRun(CompactOrLogAsync)).Start();
-
-    private async Task CompactOrLogAsync()
-    {
-        try
-        {
-            await CompactIfBloatedAsync(CancellationToken.None);
-        }
-        catch (Exception ex)
-        {
-            logger.LogWarning(ex, "Could not rebuild {Index}; the next bulk write tries again", PostingsTable.AnalysisIndex);
-        }
-    }
+    public Task CompactIfBloatedInBackground() => _compaction.Start(
+        () => CompactIfBloatedAsync(CancellationToken.None),
+        ex => logger.LogWarning(ex, "Could not rebuild {Index}; the next bulk write tries again", PostingsTable.AnalysisIndex));
 
     /// <summary>Rebuilds the index if it is at least <see cref="BloatFactor"/> times its compact size; answers whether it did.</summary>
     public async Task<bool> CompactIfBloatedAsync(CancellationToken ct)
@@ -54,19 +45,14 @@ public sealed class AnalysisIndexCompaction(IDocumentStore store, ILogger<Analys
         await connection.OpenAsync(ct);
         // Session-level, so that it spans the REINDEX, which cannot run inside a transaction. Another node that holds it
         // is rebuilding already.
-        var lockKey = $"select hashtext('{index}')";
-        if (!await ScalarAsync<bool>(connection, $"select pg_try_advisory_lock(({lockKey}))", ct))
+        if (!await connection.ScalarAsync<bool>($"select pg_try_advisory_lock(hashtext('{index}'))", ct))
         {
             return false;
         }
         try
         {
             await DropUnfinishedRebuildsAsync(connection, schema, ct);
-            await using var sizes = new NpgsqlCommand(PostingsTable.AnalysisIndexSizesSql(schema), connection);
-            await using var reader = await sizes.ExecuteReaderAsync(ct);
-            await reader.ReadAsync(ct);
-            var (bytes, compactBytes) = (reader.GetInt64(0), reader.IsDBNull(1) ? (long?)null : reader.GetInt64(1));
-            await reader.CloseAsync();
+            var (bytes, compactBytes) = await SizesAsync(connection, schema, ct);
             if (bytes < MinimumBytes || compactBytes is not { } compact || bytes < BloatFactor * compact)
             {
                 return false;
@@ -78,8 +64,17 @@ public sealed class AnalysisIndexCompaction(IDocumentStore store, ILogger<Analys
         }
         finally
         {
-            await ScalarAsync<bool>(connection, $"select pg_advisory_unlock(({lockKey}))", CancellationToken.None);
+            await connection.ScalarAsync<bool>($"select pg_advisory_unlock(hashtext('{index}'))", CancellationToken.None);
         }
+    }
+
+    /// <summary>The index's size, and its compact size while the table has statistics.</summary>
+    private static async Task<(long Bytes, long? CompactBytes)> SizesAsync(NpgsqlConnection connection, string schema, CancellationToken ct)
+    {
+        await using var sizes = new NpgsqlCommand(PostingsTable.AnalysisIndexSizesSql(schema), connection);
+        await using var reader = await sizes.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return (reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1));
     }
 
     /// <summary>
@@ -106,11 +101,5 @@ public sealed class AnalysisIndexCompaction(IDocumentStore store, ILogger<Analys
             await using var drop = new NpgsqlCommand($"drop index concurrently if exists {schema}.{copy}", connection) { CommandTimeout = 0 };
             await drop.ExecuteNonQueryAsync(ct);
         }
-    }
-
-    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync(ct))!;
     }
 }

@@ -49,6 +49,13 @@ public sealed class LedgerRecorder(
 {
     private const int MaxAttempts = 8;
 
+    /// <summary>
+    /// Events in one write from which it counts as a bulk load, after which the tables' upkeep starts in the background:
+    /// first statistics (<see cref="PlannerStatistics"/>) and a rebuild of a bloated analysis index
+    /// (<see cref="AnalysisIndexCompaction"/>).
+    /// </summary>
+    public const int BulkEntries = 1_000;
+
     /// <summary>Records the entries all together or, when any of them breaks a rule, none of them.</summary>
     public async Task<RecordOutcome> RecordAsync(IReadOnlyList<PendingEntry> entries, string recordedBy, CancellationToken ct) =>
         (await RecordAsync(entries, recordedBy, eachAlone: false, ct)).Single();
@@ -83,7 +90,7 @@ public sealed class LedgerRecorder(
                 {
                     notifier.EventsCommitted();
                 }
-                if (appended.Count >= PlannerStatistics.BulkEntries)
+                if (appended.Count >= BulkEntries)
                 {
                     _ = statistics.AnalyseNeverAnalysedInBackground();
                     _ = compaction.CompactIfBloatedInBackground();

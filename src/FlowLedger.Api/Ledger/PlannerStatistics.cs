@@ -14,32 +14,18 @@ namespace FlowLedger.Api.Ledger;
 /// </summary>
 public sealed class PlannerStatistics(IDocumentStore store, ILogger<PlannerStatistics> logger)
 {
-    private BackgroundRun? _analysis;
-
-    /// <summary>Events in one write from which it counts as a bulk load.</summary>
-    public const int BulkEntries = 1_000;
-
     /// <summary>The tables a bulk write grows, and so the ones analysed after it if they never were.</summary>
     public static readonly IReadOnlyList<string> GrowingTables = ["mt_events", "mt_streams", PostingsTable.Name];
+
+    private readonly BackgroundRun _analysis = new();
 
     /// <summary>
     /// Starts <see cref="AnalyseNeverAnalysedAsync"/> unless it is under way, and answers that run at once: the bulk
     /// write has committed, and its answer does not wait for the analysis (about half a second per table at 20,000
     /// events). The run never fails; what goes wrong is logged, and autovacuum analyses the tables later.
     /// </summary>
-    public Task AnalyseNeverAnalysedInBackground() => LazyInitializer.EnsureInitialized(ref _analysis, () => new BackgroundRun(AnalyseOrLogAsync)).Start();
-
-    private async Task AnalyseOrLogAsync()
-    {
-        try
-        {
-            await AnalyseNeverAnalysedAsync();
-        }
-        catch (Exception ex)
-        {
-            logger.LogWarning(ex, "Could not analyse the tables after a bulk write; autovacuum will");
-        }
-    }
+    public Task AnalyseNeverAnalysedInBackground() => _analysis.Start(
+        AnalyseNeverAnalysedAsync, ex => logger.LogWarning(ex, "Could not analyse the tables after a bulk write; autovacuum will"));
 
     private async Task AnalyseNeverAnalysedAsync()
     {

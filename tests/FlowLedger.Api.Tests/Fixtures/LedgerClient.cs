@@ -83,7 +83,7 @@ public sealed class LedgerClient(HttpClient http, Func<Access, string?> keyFor)
 
     /// <summary>
     /// One import of <paramref name="payments"/> payments between two new companies, over 50 new deals: a bulk write when
-    /// they are <see cref="FlowLedger.Api.Ledger.PlannerStatistics.BulkEntries"/> or more.
+    /// they are <see cref="FlowLedger.Api.Ledger.LedgerRecorder.BulkEntries"/> or more.
     /// </summary>
     public async Task ImportPaymentsAsync(int payments)
     {
