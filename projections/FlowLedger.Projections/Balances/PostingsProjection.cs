@@ -12,7 +12,8 @@ namespace FlowLedger.Projections.Balances;
 /// postings changed get their old rows closed and new rows opened at that recorded instant. A
 /// backdated payment can change the commitment release of later payments; this catches that too.
 /// </summary>
-public sealed class PostingsProjection(string schema) : IProjection
+/// <param name="known">The writers' histories of deals, so that a deal written to inline need not be read again.</param>
+public sealed class PostingsProjection(string schema, IKnownHistories? known = null) : IProjection
 {
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken ct)
     {
@@ -34,13 +35,14 @@ public sealed class PostingsProjection(string schema) : IProjection
         changes.Queue(operations, schema);
     }
 
-    private static async Task ApplyDealAsync(IDocumentOperations operations, PostingChanges changes, string dealId, List<IEvent> batch, CancellationToken ct)
+    private async Task ApplyDealAsync(IDocumentOperations operations, PostingChanges changes, string dealId, List<IEvent> batch, CancellationToken ct)
     {
         // Inline, the batch is not stored yet; rebuilding, later events are. Versions tell what came before either way,
         // and a batch that starts the deal has nothing before it to read.
         var history = batch[0].Version <= 1
             ? []
-            : (await operations.Events.FetchStreamAsync(dealId, token: ct)).Where(e => e.Version < batch[0].Version).Select(e => e.ToRecordedEntry()).ToList();
+            : known?.Before(dealId, batch[0].Version)?.ToList()
+              ?? (await operations.Events.FetchStreamAsync(dealId, token: ct)).Where(e => e.Version < batch[0].Version).Select(e => e.ToRecordedEntry()).ToList();
 
         foreach (var learned in batch.GroupBy(e => e.Timestamp))
         {

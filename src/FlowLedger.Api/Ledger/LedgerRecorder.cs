@@ -40,11 +40,12 @@ public abstract record RecordOutcome
 /// The one write path of the ledger: every endpoint and the importer record through it. It decides
 /// all entries against the store as it is, appends them in one transaction, and retries the whole
 /// decision when another writer got there first — so concurrent writers can never together break
-/// a rule that each one checked alone.
+/// a rule that each one checked alone. What the store holds is, where this node already knows it,
+/// taken from <see cref="KnownStreams"/> instead of read, and the append checks that it was still so.
 /// </summary>
 public sealed class LedgerRecorder(
     IDocumentStore store, LedgerWriterConnections connections, EventAppendNotifier notifier, PlannerStatistics statistics,
-    AnalysisIndexCompaction compaction, IClock clock,
+    AnalysisIndexCompaction compaction, KnownStreams known, RecorderMetrics metrics, IClock clock,
     ILogger<LedgerRecorder> logger)
 {
     private const int MaxAttempts = 8;
@@ -70,15 +71,19 @@ public sealed class LedgerRecorder(
 
     private async Task<IReadOnlyList<RecordOutcome>> RecordAsync(IReadOnlyList<PendingEntry> entries, string recordedBy, bool eachAlone, CancellationToken ct)
     {
+        var mayGuess = true;
         for (var attempt = 1; ; attempt++)
         {
             // One connection for the read and the transaction: the session commits on it and closes it.
             await using var connection = await connections.OpenAsync(ct);
             await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForConnection(connection));
             session.LastModifiedBy = recordedBy;
+            session.Logger = new RetriedConflictsLeftToTheRecorder(session.Logger);
+            Decision? decision = null;
             try
             {
-                var decision = await DecideAsync(session, entries, ct);
+                decision = await DecideAsync(session, connection, entries, mayGuess, ct);
+                metrics.Decided(decision.Guessed);
                 if (decision.Breaks.Count > 0 && !eachAlone)
                 {
                     return [new RecordOutcome.Refused(decision.Breaks)];
@@ -86,6 +91,7 @@ public sealed class LedgerRecorder(
                 var refused = decision.Breaks.ToLookup(b => b.Index, b => b.Break);
                 var appended = Append(session, entries, decision, refused);
                 await session.SaveChangesAsync(ct);
+                Remember(entries, decision, appended);
                 if (appended.Count > 0)
                 {
                     notifier.EventsCommitted();
@@ -106,6 +112,7 @@ public sealed class LedgerRecorder(
             }
             catch (Exception ex) when (IsWriteConflict(ex))
             {
+                metrics.Conflicted(decision is { Guessed: true });
                 if (attempt == MaxAttempts)
                 {
                     logger.LogWarning(ex, "Gave up after {Attempts} write conflicts", attempt);
@@ -113,6 +120,13 @@ public sealed class LedgerRecorder(
                     return eachAlone
                         ? entries.Select(_ => (RecordOutcome)new RecordOutcome.Refused([(0, gaveUp)])).ToList()
                         : [new RecordOutcome.Refused(Enumerable.Range(0, entries.Count).Select(i => (i, gaveUp)).ToList())];
+                }
+                mayGuess = false;
+                if (decision is { Guessed: true })
+                {
+                    // What this node knew was stale: read what is there now, at once, as nothing contends.
+                    logger.LogDebug(ex, "A decision without reading was stale; reading and deciding again");
+                    continue;
                 }
                 // Someone else wrote to the same streams or used the same idempotency key since we read:
                 // decide again against what is there now.
@@ -122,8 +136,10 @@ public sealed class LedgerRecorder(
         }
     }
 
-    private sealed class Decision
+    private sealed class Decision(bool guessed)
     {
+        /// <summary>Decided on what this node knew (<see cref="KnownStreams"/>), not on a read: the write checks it.</summary>
+        public bool Guessed { get; } = guessed;
         public List<(int Index, RuleBreak Break)> Breaks { get; } = new();
         public Dictionary<int, Guid> Replayed { get; } = new();
         public Dictionary<string, DealStream> Deals { get; } = new(StringComparer.Ordinal);
@@ -131,10 +147,34 @@ public sealed class LedgerRecorder(
 
     private sealed record DealStream(long Version, DealDecider Decider);
 
-    private async Task<Decision> DecideAsync(IDocumentSession session, IReadOnlyList<PendingEntry> entries, CancellationToken ct)
+    /// <summary>
+    /// Decides on what this node already knows when it may, and it knows enough; a guess that refuses anything is
+    /// decided again on a read, so that every refusal is decided on what the store holds.
+    /// </summary>
+    private async Task<Decision> DecideAsync(IDocumentSession session, NpgsqlConnection connection, IReadOnlyList<PendingEntry> entries, bool mayGuess, CancellationToken ct)
     {
-        var decision = new Decision();
-        var (claims, companies) = await LoadAsync(session, entries, decision, ct);
+        if (mayGuess && await known.RecallAsync(connection, entries, ct) is { } recalled)
+        {
+            var guess = Decide(entries, recalled, guessed: true);
+            if (guess.Breaks.Count == 0)
+            {
+                return guess;
+            }
+        }
+        var read = await LoadAsync(session, entries, ct);
+        known.Learn(read);
+        return Decide(entries, read, guessed: false);
+    }
+
+    private Decision Decide(IReadOnlyList<PendingEntry> entries, DecisionBasis basis, bool guessed)
+    {
+        var decision = new Decision(guessed);
+        foreach (var (dealId, deal) in basis.Deals)
+        {
+            decision.Deals[dealId] = new DealStream(deal.Version, new DealDecider(deal.History));
+        }
+        // A copy: the request's own registrations join it, so that later entries may name them.
+        var (claims, companies) = (basis.Claims, basis.Companies.ToHashSet(StringComparer.Ordinal));
         var now = clock.GetCurrentInstant();
 
         for (var index = 0; index < entries.Count; index++)
@@ -202,30 +242,40 @@ public sealed class LedgerRecorder(
 
     /// <summary>
     /// Reads, in one round trip, what deciding needs: the idempotency records of the request's keys, which of
-    /// the companies it names are registered, and the stream of every deal it writes to. The companies grow as
-    /// the request registers more, so later entries may name them.
+    /// the companies it names are registered, and the stream of every deal it writes to.
     /// </summary>
-    private static async Task<(Dictionary<string, IdempotencyRecord> Claims, HashSet<string> Companies)> LoadAsync(
-        IDocumentSession session, IReadOnlyList<PendingEntry> entries, Decision decision, CancellationToken ct)
+    private static async Task<DecisionBasis> LoadAsync(IDocumentSession session, IReadOnlyList<PendingEntry> entries, CancellationToken ct)
     {
         var batch = session.CreateBatchQuery();
         var keys = entries.Select(e => e.Idempotency?.Key).OfType<string>().Distinct().ToArray();
         var records = keys.Length == 0 ? Task.FromResult<IReadOnlyList<IdempotencyRecord>>([]) : batch.LoadMany<IdempotencyRecord>().ById(keys);
-        var named = entries.SelectMany(e => EventRules.PartiesOf(e.Event)).Distinct().Select(CompanyProfile.StreamKeyOf).ToArray();
+        var named = DecisionBasis.CompaniesNamedBy(entries).Select(CompanyProfile.StreamKeyOf).ToArray();
         var profiles = batch.LoadMany<CompanyProfile>().ById(named);
-        var streams = entries
-            .Where(e => e.Event is not CompanyRegistered && EventRules.IsSlug(e.DealId))
-            .Select(e => e.DealId!)
-            .Distinct(StringComparer.Ordinal)
-            .ToDictionary(dealId => dealId, dealId => batch.Events.FetchStream(dealId), StringComparer.Ordinal);
+        var streams = DecisionBasis.DealsOf(entries).ToDictionary(dealId => dealId, dealId => batch.Events.FetchStream(dealId), StringComparer.Ordinal);
         await batch.Execute(ct);
 
+        var deals = new Dictionary<string, KnownDeal>(StringComparer.Ordinal);
         foreach (var (dealId, fetched) in streams)
         {
             var events = await fetched;
-            decision.Deals[dealId] = new DealStream(events.Count == 0 ? 0 : events[^1].Version, new DealDecider(events.Select(e => e.ToRecordedEntry())));
+            deals[dealId] = events.Count == 0 ? KnownDeal.New : new KnownDeal(events[^1].Version, events.Select(e => e.ToRecordedEntry()).ToList());
         }
-        return ((await records).ToDictionary(r => r.Id, StringComparer.Ordinal), (await profiles).Select(p => p.CompanyId).ToHashSet(StringComparer.Ordinal));
+        return new DecisionBasis(
+            (await records).ToDictionary(r => r.Id, StringComparer.Ordinal),
+            (await profiles).Select(p => p.CompanyId).ToHashSet(StringComparer.Ordinal),
+            deals);
+    }
+
+    /// <summary>Keeps every stream just committed to, with the deals' histories as they now stand, for the next decision.</summary>
+    private void Remember(IReadOnlyList<PendingEntry> entries, Decision decision, Dictionary<int, IEvent> appended)
+    {
+        foreach (var stream in appended.GroupBy(a => StreamKeyOf(entries[a.Key]), a => a.Value))
+        {
+            var fresh = stream.OrderBy(e => e.Version).ToList();
+            known.Committed(stream.Key, decision.Deals.TryGetValue(stream.Key, out var decided)
+                ? new KnownDeal(fresh[^1].Version, decided.Decider.History.Where(e => e.Sequence < RecordedEntry.Unstored).Concat(fresh.Select(e => e.ToRecordedEntry())).ToList())
+                : null);
+        }
     }
 
     /// <summary>Queues the accepted entries, one stream action per stream in request order, with the recorded time.</summary>
@@ -289,7 +339,7 @@ public sealed class LedgerRecorder(
         CompanyId: (e.Data as CompanyRegistered)?.CompanyId,
         e.Version, Instant.FromDateTimeOffset(e.Timestamp));
 
-    private static bool IsWriteConflict(Exception ex) => ex switch
+    internal static bool IsWriteConflict(Exception ex) => ex switch
     {
         // Marten and JasperFx each have their own exception types for the same conflicts.
         ConcurrencyException or ExistingStreamIdCollisionException or DocumentAlreadyExistsException => true,

@@ -48,7 +48,7 @@ public static class LedgerStore
                 options.Projections.Add<CompanyProfileProjection>(ProjectionLifecycle.Inline);
                 var postings = PostingsTable.Define(Schema);
                 options.Storage.ExtendedSchemaObjects.Add(postings);
-                options.Projections.Add(new PostingsProjection(Schema), ProjectionLifecycle.Inline,
+                options.Projections.Add(new PostingsProjection(Schema, sp.GetRequiredService<KnownStreams>()), ProjectionLifecycle.Inline,
                     projectionName: "Postings", asyncConfiguration: o => o.DeleteDataInTableOnTeardown(postings.Identifier.QualifiedName));
                 options.Schema.For<IdempotencyRecord>();
                 options.Schema.For<Webhook>();
@@ -68,6 +68,8 @@ public static class LedgerStore
         services.AddSingleton<EventAppendNotifier>();
         services.AddSingleton<PlannerStatistics>();
         services.AddSingleton<AnalysisIndexCompaction>();
+        services.AddSingleton<KnownStreams>();
+        services.AddSingleton<RecorderMetrics>();
         services.AddSingleton<LedgerRecorder>();
         services.AddSingleton<GroupCommit>();
         services.AddHostedService(sp => sp.GetRequiredService<GroupCommit>());
