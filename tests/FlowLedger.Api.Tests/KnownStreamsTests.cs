@@ -99,6 +99,24 @@ public sealed class KnownStreamsTests(AppFixture app) : IClassFixture<AppFixture
         Assert.Equal((2L, 2L, 1L), Counts() - since);
     }
 
+    [Fact]
+    public void A_kept_history_answers_for_every_version_it_reaches_and_never_gives_way_to_a_shorter_one()
+    {
+        using var known = new KnownStreams();
+        var history = Enumerable.Range(1, 3)
+            .Select(i => new RecordedEntry(Guid.NewGuid(), i, Instant.FromUnixTimeSeconds(i), new ServicesPaid("a", "b", new Money(i, "USD"), $"payment {i}", new LocalDate(2025, 5, i))))
+            .ToList();
+
+        known.Committed("deal", new KnownDeal(3, history));
+        // A second writer of the node that read the deal before the first committed, and finished after it.
+        known.Committed("deal", new KnownDeal(2, history.Take(2).ToList()));
+
+        Assert.Equal(history.Take(1), known.Before("deal", 2));
+        Assert.Equal(history, known.Before("deal", 4));
+        Assert.Null(known.Before("deal", 5));
+        Assert.Null(known.Before("another-deal", 2));
+    }
+
     public void Dispose()
     {
         _decisions.Dispose();
