@@ -4,7 +4,9 @@ using FlowLedger.Api.Ledger;
 using FlowLedger.Api.Security;
 using FlowLedger.Api.Tests.Fixtures;
 using FlowLedger.Domain;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using NodaTime;
 using Npgsql;
 using static FlowLedger.Api.Tests.Fixtures.LedgerClient;
@@ -79,6 +81,7 @@ public sealed class GroupCommitTests(UnlimitedFixture app) : IClassFixture<Unlim
         var deals = Enumerable.Range(0, 48).Select(i => Ids.New($"burst-{i}")).ToArray();
         var sharedKey = Ids.New("key");
         var sharedKeyDeal = Ids.New("keyed");
+        using var grouped = new MetricCollector<int>(app.Host.Services.GetRequiredService<IMeterFactory>(), RecorderMetrics.MeterName, RecorderMetrics.GroupedCommands);
 
         // Every fourth command repays a loan its deal never drew; two more carry one idempotency key and one body.
         var answers = await Task.WhenAll(deals.Select((deal, i) => Task.Run(() => i % 4 == 3
@@ -106,6 +109,10 @@ public sealed class GroupCommitTests(UnlimitedFixture app) : IClassFixture<Unlim
         Assert.All(keyed, answer => Assert.Equal(HttpStatusCode.Created, answer.Status));
         Assert.Equal(keyed[0].Json["eventId"]!.GetValue<string>(), keyed[1].Json["eventId"]!.GetValue<string>());
         Assert.Single(await _api.EventsAsync(sharedKeyDeal));
+        // The writer took every command once, and those that came while it was busy shared its next transaction.
+        var groups = grouped.GetMeasurementSnapshot().Select(m => m.Value).ToList();
+        Assert.Equal(deals.Length + 2, groups.Sum());
+        Assert.True(groups.Count < deals.Length + 2, $"{groups.Count} transactions for {deals.Length + 2} commands sent at once");
     }
 
     [Fact]

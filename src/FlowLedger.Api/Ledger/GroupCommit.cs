@@ -14,7 +14,7 @@ namespace FlowLedger.Api.Ledger;
 /// the next group. One writer, one transaction at a time: with a second, groups were smaller and PostgreSQL spent a
 /// fifth more CPU per command at 500 commands/s, for no gain in latency (docs/benchmarks.md).
 /// </summary>
-public sealed class GroupCommit(LedgerRecorder recorder, ILogger<GroupCommit> logger) : BackgroundService
+public sealed class GroupCommit(LedgerRecorder recorder, RecorderMetrics metrics, ILogger<GroupCommit> logger) : BackgroundService
 {
     /// <summary>Commands in one transaction at most, so a burst does not make one transaction that holds its locks long.</summary>
     private const int MaxGroup = 64;
@@ -59,6 +59,7 @@ public sealed class GroupCommit(LedgerRecorder recorder, ILogger<GroupCommit> lo
             var group = NextGroup(carried);
             if (group.Count > 0)
             {
+                metrics.Grouped(group.Count);
                 await RecordAsync(group);
             }
         }
