@@ -129,8 +129,10 @@ public sealed class LedgerRecorder(
                     continue;
                 }
                 // Someone else wrote to the same streams or used the same idempotency key since we read:
-                // decide again against what is there now.
-                logger.LogDebug(ex, "Write conflict on attempt {Attempt}; deciding again", attempt);
+                // decide again against what is there now. A bulk write is one importer's long transaction, where a
+                // conflict is rare and costs the whole attempt: it is logged where an operator sees it, with its cause.
+                logger.Log(entries.Count >= BulkEntries ? LogLevel.Information : LogLevel.Debug, ex,
+                    "Write conflict on attempt {Attempt} of a write of {Entries} entries; deciding again", attempt, entries.Count);
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10 * attempt)), ct);
             }
         }
