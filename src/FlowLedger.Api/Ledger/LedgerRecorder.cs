@@ -147,7 +147,12 @@ public sealed class LedgerRecorder(
         public Dictionary<string, DealStream> Deals { get; } = new(StringComparer.Ordinal);
     }
 
-    private sealed record DealStream(long Version, DealDecider Decider);
+    /// <param name="Stored">The deal as the decision took it to be stored; the decider holds that and what the request added.</param>
+    private sealed record DealStream(KnownDeal Stored, DealDecider Decider)
+    {
+        /// <summary>The stored version and the request's entries accepted so far for the deal.</summary>
+        public long CurrentVersion => Stored.Version + Decider.History.Count - Stored.History.Count;
+    }
 
     /// <summary>
     /// Decides on what this node already knows when it may, and it knows enough; a guess that refuses anything is
@@ -173,10 +178,11 @@ public sealed class LedgerRecorder(
         var decision = new Decision(guessed);
         foreach (var (dealId, deal) in basis.Deals)
         {
-            decision.Deals[dealId] = new DealStream(deal.Version, new DealDecider(deal.History));
+            decision.Deals[dealId] = new DealStream(deal, new DealDecider(deal.History));
         }
+        var claims = basis.Claims;
         // A copy: the request's own registrations join it, so that later entries may name them.
-        var (claims, companies) = (basis.Claims, basis.Companies.ToHashSet(StringComparer.Ordinal));
+        var companies = basis.Companies.ToHashSet(StringComparer.Ordinal);
         var now = clock.GetCurrentInstant();
 
         for (var index = 0; index < entries.Count; index++)
@@ -231,7 +237,7 @@ public sealed class LedgerRecorder(
             return [RuleBreak.Malformed($"dealId '{entry.DealId}' must match [a-z0-9-]{{1,64}}.")];
         }
         var deal = decision.Deals[entry.DealId!];
-        var currentVersion = deal.Version + deal.Decider.History.Count(e => e.Sequence >= RecordedEntry.Unstored);
+        var currentVersion = deal.CurrentVersion;
         if (entry.ExpectedVersion is { } expected && expected != currentVersion)
         {
             return [new RuleBreak(Refusal.Conflict,
@@ -275,7 +281,7 @@ public sealed class LedgerRecorder(
         {
             var fresh = stream.OrderBy(e => e.Version).ToList();
             known.Committed(stream.Key, decision.Deals.TryGetValue(stream.Key, out var decided)
-                ? new KnownDeal(fresh[^1].Version, decided.Decider.History.Where(e => e.Sequence < RecordedEntry.Unstored).Concat(fresh.Select(e => e.ToRecordedEntry())).ToList())
+                ? new KnownDeal(fresh[^1].Version, [.. decided.Stored.History, .. fresh.Select(e => e.ToRecordedEntry())])
                 : null);
         }
     }
@@ -293,10 +299,10 @@ public sealed class LedgerRecorder(
                      .GroupBy(i => StreamKeyOf(entries[i])))
         {
             var events = group.Select(i => (object)entries[i].Event).ToArray();
-            var isNew = entries[group.First()].DealId is not { } dealId || decision.Deals[dealId].Version == 0;
+            var isNew = entries[group.First()].DealId is not { } dealId || decision.Deals[dealId].Stored.Version == 0;
             var action = isNew
                 ? session.Events.StartStream(group.Key, events)
-                : session.Events.Append(group.Key, decision.Deals[entries[group.First()].DealId!].Version + events.Length, events);
+                : session.Events.Append(group.Key, decision.Deals[entries[group.First()].DealId!].Stored.Version + events.Length, events);
             foreach (var (index, e) in group.Zip(action.Events))
             {
                 e.Timestamp = timestamp;
