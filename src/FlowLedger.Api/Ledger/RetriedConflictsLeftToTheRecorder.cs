@@ -9,7 +9,7 @@ namespace FlowLedger.Api.Ledger;
 /// conflict is how the recorder learns that another writer got there first (or that what it knew was stale), and it
 /// decides again. Those the recorder logs itself; every other failure goes to Marten's own logger unchanged.
 /// </summary>
-internal sealed class RetriedConflictsLeftToTheRecorder(IMartenSessionLogger inner) : IMartenSessionLogger
+public sealed class RetriedConflictsLeftToTheRecorder(IMartenSessionLogger inner) : IMartenSessionLogger
 {
     public void LogSuccess(NpgsqlCommand command) => inner.LogSuccess(command);
 
