@@ -50,6 +50,9 @@ public sealed class LedgerRecorder(
 {
     private const int MaxAttempts = 8;
 
+    /// <summary>Npgsql's command timeout for none.</summary>
+    private const int Unbounded = 0;
+
     /// <summary>
     /// Events in one write from which it counts as a bulk load, after which the tables' upkeep starts in the background:
     /// first statistics (<see cref="PlannerStatistics"/>) and a rebuild of a bloated analysis index
@@ -57,7 +60,13 @@ public sealed class LedgerRecorder(
     /// </summary>
     public const int BulkEntries = 1_000;
 
-    /// <summary>Records the entries all together or, when any of them breaks a rule, none of them.</summary>
+    /// <summary>
+    /// Records the entries all together or, when any of them breaks a rule, none of them: an import, one transaction that
+    /// may rightly take minutes on a large store. Its statements are therefore not bounded by the connection string's
+    /// timeout (30 s unless set), which is for single commands: an import held up past it failed whole with a 500, as
+    /// a 50,000-line chunk into a store of 800,000 events once did (docs/benchmarks.md). Its request has no timeout
+    /// either; <paramref name="ct"/>, its client going away, ends it.
+    /// </summary>
     public async Task<RecordOutcome> RecordAsync(IReadOnlyList<PendingEntry> entries, string recordedBy, CancellationToken ct) =>
         (await RecordAsync(entries, recordedBy, eachAlone: false, ct)).Single();
 
@@ -76,7 +85,12 @@ public sealed class LedgerRecorder(
         {
             // One connection for the read and the transaction: the session commits on it and closes it.
             await using var connection = await connections.OpenAsync(ct);
-            await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForConnection(connection));
+            var options = Marten.Services.SessionOptions.ForConnection(connection);
+            if (!eachAlone)
+            {
+                options.Timeout = Unbounded;
+            }
+            await using var session = store.LightweightSession(options);
             session.LastModifiedBy = recordedBy;
             session.Logger = new RetriedConflictsLeftToTheRecorder(session.Logger);
             Decision? decision = null;
