@@ -1,4 +1,5 @@
 using System.Net;
+using FlowLedger.Api.Ledger;
 using FlowLedger.Api.Tests.Fixtures;
 
 namespace FlowLedger.Api.Tests;
@@ -93,4 +94,63 @@ public sealed class ImportTests(AppFixture app) : IClassFixture<AppFixture>
         var answer = await ImportAsync("\n\n");
         Assert.Equal(HttpStatusCode.UnprocessableEntity, answer.Status);
     }
+
+    /// <summary>Payments from <paramref name="from"/> to <paramref name="to"/>, one on each of <paramref name="count"/> deals named after <paramref name="prefix"/>.</summary>
+    private static IEnumerable<string> PaymentsOnDeals(string prefix, int count, string from, string to) =>
+        Enumerable.Range(0, count).Select(i => Payment($"{prefix}-{i}", from, to, i + 1));
+
+    private Task<long> EventsOfDealsAsync(string prefix, string condition = "true") =>
+        Sql.ScalarAsync<long>(app.ConnectionString, $"select count(*) from flowledger.mt_events where stream_id like '{prefix}-%' and {condition}");
+
+    [Fact]
+    public async Task An_import_over_more_deals_than_one_slice_continues_every_deals_history()
+    {
+        var (a, b, deals) = (Ids.New("a"), Ids.New("b"), Ids.New("deal"));
+        var count = LedgerRecorder.DealsPerSlice * 2 + 100;
+        Assert.Equal(HttpStatusCode.OK, (await ImportAsync(Lines([Company(a), Company(b), .. PaymentsOnDeals(deals, count, a, b)]))).Status);
+
+        var again = await ImportAsync(Lines([.. PaymentsOnDeals(deals, count, b, a)]));
+
+        Assert.Equal(HttpStatusCode.OK, again.Status);
+        Assert.Equal(count, again.Json["accepted"]!.GetValue<int>());
+        Assert.Equal(count, await EventsOfDealsAsync(deals, "version = 2"));
+        Assert.Equal(count * 2, await EventsOfDealsAsync(deals));
+        var cash = (await _api.GetAsync($"/api/companies/{a}/balance?asOf=2025-12-31")).Json["cash"]!["USD"]!;
+        Assert.Equal(count * (count + 1) / 2, cash["in"]!.GetValue<decimal>());
+        Assert.Equal(0m, cash["net"]!.GetValue<decimal>());
+    }
+
+    [Fact]
+    public async Task A_rule_broken_in_a_later_slice_refuses_the_whole_import_and_a_registration_counts_only_for_the_lines_after_it()
+    {
+        var (a, b, x, y, deals) = (Ids.New("a"), Ids.New("b"), Ids.New("x"), Ids.New("y"), Ids.New("deal"));
+        await _api.RegisterAsync(a, b);
+        var filler = LedgerRecorder.DealsPerSlice * 2;
+        // The deals of the last two payments come after two slices' worth of others, so they are decided in a later slice
+        // than the registrations around them.
+        string[] lines =
+        [
+            Company(x),
+            .. PaymentsOnDeals(deals, filler, a, b),
+            Payment($"{deals}-x", x, a, 5),
+            Payment($"{deals}-y", a, y, 7),
+            Company(y),
+        ];
+
+        var refused = await ImportAsync(Lines(lines));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.Status);
+        var failing = refused.Json["lines"]!.AsArray();
+        Assert.Equal([filler + 3], failing.Select(l => l!["line"]!.GetValue<int>()));
+        Assert.Contains(y, failing[0]!["detail"]!.GetValue<string>());
+        Assert.Equal(0, await EventsOfDealsAsync(deals));
+        Assert.Equal(HttpStatusCode.NotFound, (await _api.GetAsync($"/api/companies/{x}/balance")).Status);
+
+        var accepted = await ImportAsync(Lines([.. lines.Where((_, i) => i != filler + 2)]));
+
+        Assert.Equal(HttpStatusCode.OK, accepted.Status);
+        Assert.Equal(filler + 1, await EventsOfDealsAsync(deals));
+        Assert.Single(await _api.EventsAsync($"{deals}-x"));
+    }
 }
+

@@ -96,6 +96,13 @@ public sealed class KnownStreams : IKnownHistories, IDisposable
         Remember(streamKey, deal);
     }
 
+    /// <summary>A deal a write appended to without keeping its history: it exists, and its history is read when next needed.</summary>
+    public void Outdated(string dealId)
+    {
+        _existing.TryAdd(dealId, 0);
+        _deals.Remove(dealId);
+    }
+
     private void Remember(string dealId, KnownDeal deal)
     {
         _existing.TryAdd(dealId, 0);
