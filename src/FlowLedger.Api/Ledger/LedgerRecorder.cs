@@ -283,7 +283,8 @@ public sealed class LedgerRecorder(
 
     /// <summary>
     /// Decides the entries at <paramref name="indices"/>, in request order, as if each came after every entry before it
-    /// that was accepted: the request's registrations are decided in an earlier slice than any entry after them.
+    /// that was accepted. A registration counts for the entries after it in any slice: every registration is in the
+    /// first slice (<see cref="Decision.RegisteredAt"/>).
     /// </summary>
     private Slice Decide(IReadOnlyList<PendingEntry> entries, DecisionBasis basis, Decision decision, IReadOnlyList<int> indices, bool whole)
     {
