@@ -83,9 +83,10 @@ public sealed class LedgerRecorder(
     /// <summary>
     /// Deals an import reads, decides and writes at a time, within its one transaction. Read all at once, the deals of
     /// a large chunk were most of a large store: 5,606 deals with 758,671 events for 50,000 lines into 800,000 events,
-    /// and 560 MB of live objects while they were decided (docs/benchmarks.md).
+    /// and 560 MB of live objects while they were decided. That chunk peaked at 1,288 MiB of RSS read whole, 982 MiB in
+    /// slices of 500 deals, and 757–799 MiB in slices of 50 to 200, no slower (docs/benchmarks.md).
     /// </summary>
-    public const int DealsPerSlice = 500;
+    public const int DealsPerSlice = 100;
 
     private async Task<IReadOnlyList<RecordOutcome>> RecordAsync(IReadOnlyList<PendingEntry> entries, string recordedBy, bool eachAlone, CancellationToken ct)
     {
