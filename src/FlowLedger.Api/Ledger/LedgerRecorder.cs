@@ -4,7 +4,6 @@ using FlowLedger.Domain;
 using FlowLedger.Projections;
 using JasperFx.Events;
 using Marten;
-using Marten.Services.BatchQuerying;
 using JasperFx;
 using NodaTime;
 using Npgsql;
@@ -369,35 +368,21 @@ public sealed class LedgerRecorder(
         var records = keys.Length == 0 ? Task.FromResult<IReadOnlyList<IdempotencyRecord>>([]) : batch.LoadMany<IdempotencyRecord>().ById(keys);
         var named = DecisionBasis.CompaniesNamedBy(entries).Select(CompanyProfile.StreamKeyOf).ToArray();
         var profiles = batch.LoadMany<CompanyProfile>().ById(named);
-        var streams = FetchStreams(batch, dealIds);
+        var deals = dealIds.Count == 0 ? Task.FromResult(new Dictionary<string, KnownDeal>(StringComparer.Ordinal)) : batch.AddItem(new DealHistories(dealIds));
         await batch.Execute(ct);
         return new DecisionBasis(
             (await records).ToDictionary(r => r.Id, StringComparer.Ordinal),
             (await profiles).Select(p => p.CompanyId).ToHashSet(StringComparer.Ordinal),
-            await KnownDealsAsync(streams));
+            await deals);
     }
 
     /// <summary>Reads the streams of <paramref name="dealIds"/> in one round trip.</summary>
     private static async Task<Dictionary<string, KnownDeal>> LoadDealsAsync(IDocumentSession session, IReadOnlyList<string> dealIds, CancellationToken ct)
     {
         var batch = session.CreateBatchQuery();
-        var streams = FetchStreams(batch, dealIds);
+        var deals = batch.AddItem(new DealHistories(dealIds));
         await batch.Execute(ct);
-        return await KnownDealsAsync(streams);
-    }
-
-    private static Dictionary<string, Task<IReadOnlyList<IEvent>>> FetchStreams(IBatchedQuery batch, IReadOnlyList<string> dealIds) =>
-        dealIds.ToDictionary(dealId => dealId, dealId => batch.Events.FetchStream(dealId), StringComparer.Ordinal);
-
-    private static async Task<Dictionary<string, KnownDeal>> KnownDealsAsync(Dictionary<string, Task<IReadOnlyList<IEvent>>> streams)
-    {
-        var deals = new Dictionary<string, KnownDeal>(StringComparer.Ordinal);
-        foreach (var (dealId, fetched) in streams)
-        {
-            var events = await fetched;
-            deals[dealId] = events.Count == 0 ? KnownDeal.New : new KnownDeal(events[^1].Version, events.Select(e => e.ToRecordedEntry()).ToList());
-        }
-        return deals;
+        return await deals;
     }
 
     /// <summary>
