@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using FlowLedger.Api.Ledger;
 using FlowLedger.Api.Tests.Fixtures;
 using FlowLedger.Domain;
@@ -100,6 +101,23 @@ public sealed class KnownStreamsTests(AppFixture app) : IClassFixture<AppFixture
     }
 
     [Fact]
+    public async Task After_an_import_decided_in_slices_its_deals_are_read_again_not_guessed_on_what_it_read()
+    {
+        var (a, b, deals) = await _api.NewPartiesAsync();
+        var count = LedgerRecorder.DealsPerSlice * 2 + 1;
+        await ImportPaymentsAsync(deals, count, a, b);
+        // A deal the node does not know of: the next import's guess fails on it, and it is decided on a read, in slices.
+        await WriteBehindTheNodesBackAsync($"{deals}-elsewhere", atVersion: null, new ServicesPaid(a, b, new Money(10m, "USD"), "elsewhere", new LocalDate(2025, 5, 1)));
+        await ImportPaymentsAsync(deals, count, a, b, extraDeal: $"{deals}-elsewhere");
+        var since = Counts();
+
+        var recorded = await _api.RecordAsync($"{deals}-0", Payment(a, b, 1));
+
+        Assert.Equal(3, recorded["version"]!.GetValue<long>());
+        Assert.Equal((0L, 1L, 0L), Counts() - since);
+    }
+
+    [Fact]
     public void A_kept_history_answers_for_every_version_it_reaches_and_never_gives_way_to_a_shorter_one()
     {
         using var known = new KnownStreams();
@@ -139,6 +157,18 @@ public sealed class KnownStreamsTests(AppFixture app) : IClassFixture<AppFixture
 
     private static object Payment(string payer, string payee, decimal amount, long? expectedVersion = null) =>
         new { type = "ServicesPaid", payer, payee, amount = Usd(amount), description = $"payment {amount}", effectiveOn = "2025-05-03", expectedVersion };
+
+    /// <summary>One import of a payment on each of <paramref name="count"/> deals named after <paramref name="deals"/>, and on <paramref name="extraDeal"/>.</summary>
+    private async Task ImportPaymentsAsync(string deals, int count, string payer, string payee, string? extraDeal = null)
+    {
+        var lines = Enumerable.Range(0, count).Select(i => $"{deals}-{i}").Append(extraDeal).OfType<string>()
+            .Select(deal => JsonSerializer.Serialize(new
+            {
+                type = "ServicesPaid", dealId = deal, payer, payee, amount = Usd(1), description = "imported", effectiveOn = "2025-05-02",
+            }));
+        var imported = await _api.PostRawAsync("/api/import", string.Join('\n', lines), contentType: "application/x-ndjson");
+        Assert.Equal(HttpStatusCode.OK, imported.Status);
+    }
 
     /// <summary>Appends straight to the store, as another node would, at the test's clock.</summary>
     private async Task WriteBehindTheNodesBackAsync(string streamKey, long? atVersion, ILedgerEvent e)

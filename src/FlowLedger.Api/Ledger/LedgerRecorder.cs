@@ -137,7 +137,7 @@ public sealed class LedgerRecorder(
                 {
                     await transaction.CommitAsync(ct);
                 }
-                Remember(entries, last is { Whole: true } ? last : null, appended);
+                Remember(entries, last?.Indices.Count == entries.Count ? last : null, appended);
                 if (appended.Count > 0)
                 {
                     notifier.EventsCommitted();
@@ -225,8 +225,7 @@ public sealed class LedgerRecorder(
     }
 
     /// <summary>Entries of the request, by index in request order, decided together with the deals they write to.</summary>
-    /// <param name="Whole">Whether the slice is the whole request.</param>
-    private sealed record Slice(IReadOnlyList<int> Indices, Dictionary<string, DealStream> Deals, bool Whole);
+    private sealed record Slice(IReadOnlyList<int> Indices, Dictionary<string, DealStream> Deals);
 
     /// <param name="Stored">The deal as the decision took it to be stored; the decider holds that and what the request added.</param>
     private sealed record DealStream(KnownDeal Stored, DealDecider Decider)
@@ -246,7 +245,7 @@ public sealed class LedgerRecorder(
             return null;
         }
         var decision = new Decision(guessed: true);
-        var slice = Decide(entries, recalled, decision, [.. Enumerable.Range(0, entries.Count)], whole: true);
+        var slice = Decide(entries, recalled, decision, [.. Enumerable.Range(0, entries.Count)]);
         return decision.Breaks.Count == 0 ? (decision, slice) : null;
     }
 
@@ -264,20 +263,19 @@ public sealed class LedgerRecorder(
         known.Learn(basis);
         if (dealSlices.Count <= 1)
         {
-            yield return Decide(entries, basis, decision, [.. Enumerable.Range(0, entries.Count)], whole: true);
+            yield return Decide(entries, basis, decision, [.. Enumerable.Range(0, entries.Count)]);
             yield break;
         }
 
         var sliceOfDeal = dealSlices.SelectMany((deals, slice) => deals.Select(deal => (deal, slice))).ToDictionary(d => d.deal, d => d.slice, StringComparer.Ordinal);
         var indicesBySlice = Enumerable.Range(0, entries.Count)
             .ToLookup(i => entries[i].DealId is { } deal && sliceOfDeal.TryGetValue(deal, out var slice) ? slice : 0);
-        yield return Decide(entries, basis, decision, [.. indicesBySlice[0]], whole: false);
+        yield return Decide(entries, basis, decision, [.. indicesBySlice[0]]);
         for (var slice = 1; slice < dealSlices.Count; slice++)
         {
-            var deals = await LoadDealsAsync(session, dealSlices[slice], ct);
-            var sliceBasis = basis with { Deals = deals };
+            var sliceBasis = basis with { Deals = (await LoadAsync(session, [], dealSlices[slice], ct)).Deals };
             known.Learn(sliceBasis);
-            yield return Decide(entries, sliceBasis, decision, [.. indicesBySlice[slice]], whole: false);
+            yield return Decide(entries, sliceBasis, decision, [.. indicesBySlice[slice]]);
         }
     }
 
@@ -286,7 +284,7 @@ public sealed class LedgerRecorder(
     /// that was accepted. A registration counts for the entries after it in any slice: every registration is in the
     /// first slice (<see cref="Decision.RegisteredAt"/>).
     /// </summary>
-    private Slice Decide(IReadOnlyList<PendingEntry> entries, DecisionBasis basis, Decision decision, IReadOnlyList<int> indices, bool whole)
+    private Slice Decide(IReadOnlyList<PendingEntry> entries, DecisionBasis basis, Decision decision, IReadOnlyList<int> indices)
     {
         var deals = basis.Deals.ToDictionary(d => d.Key, d => new DealStream(d.Value, new DealDecider(d.Value.History)), StringComparer.Ordinal);
         var claims = basis.Claims;
@@ -325,7 +323,7 @@ public sealed class LedgerRecorder(
             }
             decision.Refuse(index, breaks);
         }
-        return new Slice(indices, deals, whole);
+        return new Slice(indices, deals);
     }
 
     private static bool IsRegisteredBefore(string company, int index, DecisionBasis basis, Decision decision) =>
@@ -358,8 +356,9 @@ public sealed class LedgerRecorder(
     }
 
     /// <summary>
-    /// Reads, in one round trip, the idempotency records of the request's keys, which of the companies it names are
-    /// registered, and the streams of <paramref name="dealIds"/>.
+    /// Reads, in one round trip, the idempotency records of the keys of <paramref name="entries"/>, which of the
+    /// companies they name are registered, and the streams of <paramref name="dealIds"/>; only the statements with
+    /// something to read are sent.
     /// </summary>
     private static async Task<DecisionBasis> LoadAsync(IDocumentSession session, IReadOnlyList<PendingEntry> entries, IReadOnlyList<string> dealIds, CancellationToken ct)
     {
@@ -367,22 +366,13 @@ public sealed class LedgerRecorder(
         var keys = entries.Select(e => e.Idempotency?.Key).OfType<string>().Distinct().ToArray();
         var records = keys.Length == 0 ? Task.FromResult<IReadOnlyList<IdempotencyRecord>>([]) : batch.LoadMany<IdempotencyRecord>().ById(keys);
         var named = DecisionBasis.CompaniesNamedBy(entries).Select(CompanyProfile.StreamKeyOf).ToArray();
-        var profiles = batch.LoadMany<CompanyProfile>().ById(named);
+        var profiles = named.Length == 0 ? Task.FromResult<IReadOnlyList<CompanyProfile>>([]) : batch.LoadMany<CompanyProfile>().ById(named);
         var deals = dealIds.Count == 0 ? Task.FromResult(new Dictionary<string, KnownDeal>(StringComparer.Ordinal)) : batch.AddItem(new DealHistories(dealIds));
         await batch.Execute(ct);
         return new DecisionBasis(
             (await records).ToDictionary(r => r.Id, StringComparer.Ordinal),
             (await profiles).Select(p => p.CompanyId).ToHashSet(StringComparer.Ordinal),
             await deals);
-    }
-
-    /// <summary>Reads the streams of <paramref name="dealIds"/> in one round trip.</summary>
-    private static async Task<Dictionary<string, KnownDeal>> LoadDealsAsync(IDocumentSession session, IReadOnlyList<string> dealIds, CancellationToken ct)
-    {
-        var batch = session.CreateBatchQuery();
-        var deals = batch.AddItem(new DealHistories(dealIds));
-        await batch.Execute(ct);
-        return await deals;
     }
 
     /// <summary>
