@@ -7,8 +7,8 @@ namespace FlowLedger.Api.Reading;
 
 /// <summary>
 /// Answers a trace under every policy and both loop searches once at the start, before the app listens, as of the
-/// ledger's first payment between companies. The app compiles each method optimised at its first call (no tiered
-/// compilation, see FlowLedger.Api.csproj), so the first analysis after a start used to pay for compiling its whole
+/// ledger's first payment between companies. The app compiles each of its methods optimised at its first call (no quick
+/// JIT, see FlowLedger.Api.csproj), so the first analysis after a start used to pay for compiling its whole
 /// path: about a second and a half of CPU on the first trace of a 1,000,000-event store, and then half a second more
 /// for the endpoint around it (its session, the company lookup, the answer's JSON) when only the analysis had been
 /// warmed (docs/benchmarks.md). The endpoints run here as a request would run them, with the answer written to
